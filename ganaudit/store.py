@@ -33,7 +33,7 @@ class ArtifactError(ValueError):
 
 
 def git_commit(cwd: str | os.PathLike | None = None) -> str:
-    """The current git commit (with ``-dirty`` if the tree has changes), or ``unknown``."""
+    """The current git commit, or ``unknown`` outside a git checkout."""
     cwd = cwd or Path(__file__).resolve().parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5)
@@ -52,7 +52,7 @@ def provenance(config: Mapping[str, Any] | None = None, seed: int | None = None)
         "config": json.dumps(config or {}, sort_keys=True, default=str),
         "seed": -1 if seed is None else int(seed),
         "ganaudit_version": ganaudit.__version__,
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "h5py_version": h5py.__version__,
         "numpy_version": np.__version__,
         "git_commit": git_commit(),
@@ -104,6 +104,8 @@ def write(path: str | os.PathLike, data: Mapping[str, Any], attrs: Mapping[str, 
 
 
 def _attr(v: Any) -> Any:
+    if isinstance(v, str):
+        return str(v)
     if isinstance(v, (dict, list, tuple)) and not (isinstance(v, (list, tuple)) and v and all(isinstance(x, (int, float)) for x in v)):
         return json.dumps(v, sort_keys=True, default=str)
     return v

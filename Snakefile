@@ -1,0 +1,30 @@
+# ganaudit — audit whether a GAN has learned its training distribution.
+# Reproduces "Intriguing Properties of Modern GANs" end to end; see README.md.
+
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+# The embedded default; a --configfile given on the command line replaces it (not merged into it).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/models.smk"
+include: "rules/inversion.smk"
+include: "rules/density.smk"
+include: "rules/typicality.smk"
+include: "rules/figures.smk"
+
+
+report: "report/workflow.rst"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,53 @@
+"""What every pipeline script does first: log to the rule's log file, pin torch to the rule's threads,
+and derive seeds. Kept in the library so scripts stay a few lines long."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+SEED_OFFSETS = {"train": 0, "generated": 1_000_003, "generated_calibration": 2_000_003, "inversion": 3_000_017,
+                "ais": 4_000_037, "validation": 5_000_011, "quality": 6_000_001, "typicality": 7_000_003}
+
+
+def setup(log_path: str | None, threads: int | None = None, name: str = "ganaudit") -> logging.Logger:
+    """Send library + script logging (and uncaught exceptions) to the rule's log file; set torch threads."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+                        handlers=handlers, force=True)
+    logger = logging.getLogger(name)
+
+    def _hook(exc_type, exc, tb):
+        logger.error("%s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
+
+    sys.excepthook = _hook
+    if threads and "torch" in sys.modules:  # scripts that use torch have imported it by now
+        import torch
+
+        torch.set_num_threads(int(threads))
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass
+    return logger
+
+
+def seed_for(base: int, stage: str) -> int:
+    """A stage-specific seed, so stages draw independent random numbers from one config seed."""
+    return int(base) + SEED_OFFSETS[stage]
+
+
+def device(name: str):
+    import torch
+
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config: device is 'cuda' but torch sees no CUDA device on this machine")
+    return torch.device(name)
+
+
+def as_dict(params: Any) -> dict[str, Any]:
+    """snakemake.params → plain dict (JSON-serialisable, for the artifact's config attr)."""
+    return {k: v for k, v in dict(params).items()}

@@ -1,0 +1,79 @@
+"""Config logic the Snakefile needs, kept here so it is unit-tested: per-model spec checks, which image
+groups exist, and the shard ranges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BUILTIN_KINDS = {"dcgan", "vae", "ppca"}
+BUILTIN_KEYS = {"kind", "latent_dim", "width", "train", "role"}
+GENERATED_GROUPS = ("generated", "generated_calibration")
+MNIST_CLASSES = set(range(10))
+
+
+class ConfigError(ValueError):
+    """A config problem, reported as ``config: key: what was wrong``."""
+
+
+def is_builtin(spec: dict[str, Any]) -> bool:
+    return spec["kind"] in BUILTIN_KINDS
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Checks beyond the JSON schema; raises `ConfigError` naming the key."""
+    ds = config["dataset"]
+    has_train = ds["source"]["kind"] != "none"
+    for name, spec in config["models"].items():
+        if is_builtin(spec):
+            unknown = sorted(set(spec) - BUILTIN_KEYS)
+            if unknown:
+                raise ConfigError(f"config: models.{name}: unknown key(s) {unknown} for kind {spec['kind']!r} "
+                                  f"(allowed: {sorted(BUILTIN_KEYS)})")
+            if not has_train:
+                raise ConfigError(f"config: models.{name}: kind {spec['kind']!r} is trained by the pipeline, "
+                                  f"but dataset.source.kind is 'none'")
+        else:
+            from ganaudit.models import adapters
+
+            try:
+                adapters.check_spec(spec)
+            except ValueError as e:
+                raise ConfigError(f"config: models.{name}: {e}") from None
+    if not has_train and config["sigma"]["value"] is None:
+        raise ConfigError("config: sigma.value: there are no training images (dataset.source.kind is 'none'), so the "
+                          "maximum-likelihood σ² cannot be formed; set sigma.value (model scale [-1, 1])")
+    for key in ("inversion", "ais"):
+        known = set(group_names(config))
+        unknown = sorted(set(config[key]["groups"]) - known - {"train", "test", "other_classes"})
+        if unknown:
+            raise ConfigError(f"config: {key}.groups: unknown group(s) {unknown} (known: {sorted(known)})")
+
+
+def group_names(config: dict[str, Any]) -> list[str]:
+    """Every image group the run has, in a stable order."""
+    ds = config["dataset"]
+    names = []
+    if ds["source"]["kind"] != "none":
+        names += ["train", "test"]
+        if ds["source"]["kind"] != "mnist" or set(ds["classes"]) != MNIST_CLASSES:
+            names.append("other_classes")
+    names += list(GENERATED_GROUPS)
+    names += [g for g, spec in config["groups"].items() if g != "other_classes" and spec.get("enabled", True)]
+    return names
+
+
+def inversion_groups(config: dict[str, Any]) -> list[str]:
+    have = group_names(config)
+    return [g for g in config["inversion"]["groups"] if g in have]
+
+
+def ais_groups(config: dict[str, Any]) -> list[str]:
+    have = group_names(config)
+    return [g for g in config["ais"]["groups"] if g in have]
+
+
+def shard_range(shard: int, shard_size: int, n_images: int, n_available: int) -> tuple[int, int]:
+    """Image index range ``[start, stop)`` of a shard, clipped to the images that exist."""
+    n = min(n_images, n_available)
+    start = min(shard * shard_size, n)
+    return start, min(start + shard_size, n)

@@ -1,0 +1,70 @@
+# Shared setup: config validation, derived constants, input functions and the list of final targets.
+
+import math
+import os
+
+from snakemake.utils import validate
+
+
+
+
+
+validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+
+# Validate each model's spec (adapter kinds check their own keys) before any job is scheduled.
+from ganaudit.workflow import check_config, group_names, is_builtin, inversion_groups, ais_groups
+
+check_config(config)
+
+DATASET = config["dataset"]["name"]
+MODELS = list(config["models"])
+GAN_MODELS = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]
+HAS_TRAIN = config["dataset"]["source"]["kind"] != "none"
+ENV = "../envs/ganaudit.yaml"
+CUDA = config["device"] == "cuda"
+
+
+wildcard_constraints:
+    model="|".join(MODELS),
+    group="[A-Za-z0-9_]+",
+    shard=r"\d+",
+    dataset="[A-Za-z0-9_-]+",
+
+
+def n_shards(n_images, shard_size):
+    return max(1, math.ceil(n_images / shard_size))
+
+
+def torch_resources(mem_mb=3000, runtime=30):
+    """Standard resource names (mapped to sbatch flags by the SLURM executor)."""
+    res = dict(mem_mb=mem_mb, runtime=runtime)
+    if CUDA:
+        res["gpu"] = 1
+    return res
+
+
+def lib(*modules):
+    """Library modules a rule's script uses: listed as inputs so a code change reruns the stage."""
+    return [f"ganaudit/{m}.py" for m in modules]
+
+
+def group_source(wildcards):
+    """The file holding an image group: the data file, or the model's samples for generated groups."""
+    if wildcards.group.startswith("generated"):
+        return f"results/samples/{wildcards.model}.h5"
+    return f"results/data/{DATASET}.h5"
+
+
+def all_targets():
+    targets = [
+        "results/tables/manifold_inference.csv",
+        "results/tables/table1.csv",
+        "results/tables/table2.csv",
+        "results/tables/table3.csv",
+        "results/tables/density_inference.csv",
+        "results/tables/ais_validation.csv",
+        "results/tables/inversion_validation.csv",
+
+    ]
+    targets += expand("results/figures/{fig}.png", fig=FIGURES)
+    return targets

@@ -1,0 +1,3 @@
+# Figures (seaborn; PNG + PDF) and the findings page of the report.
+
+FIGURES = []

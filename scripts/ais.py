@@ -1,0 +1,31 @@
+"""AIS log-likelihoods of one shard of an image group under a model (paper section 4, B.1)."""
+
+import json
+
+from ganaudit import data, pipeline, runtime, store, workflow
+from ganaudit.models import registry
+
+
+def main(generator_path: str, images_path: str, sigma_path: str, group: str, shard: int, out_path: str,
+         params: dict) -> None:
+    dev = runtime.device(params["device"])
+    G = registry.load_generator(generator_path, dev)
+    sigma2 = json.load(open(sigma_path))["sigma2_model_scale"]
+    a = params["ais"]
+    full = data.read_group(images_path, group, image_shape=G.image_shape)
+    start, stop = workflow.shard_range(shard, a["shard_size"], a["n_images"], len(full))
+    part = data.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
+    cfg = pipeline.ais_config(a)
+    log.info("%s: images %d..%d of %d, sigma2 %.5g, %s", group, start, stop, len(full), sigma2, cfg)
+    seed = runtime.seed_for(params["seed"], "ais")
+    out = pipeline.ais_group(G, part, group, sigma2, cfg, seed, start, dev)
+    out["images"] = part.images  # for the patch-CV analysis and the top/bottom-LL figure
+    attrs = store.provenance(params, seed)
+    attrs.update(sigma2=sigma2, group=group, shard=shard, n_group=len(full), ais_config=json.dumps(cfg.__dict__))
+    store.write(out_path, out, attrs)
+
+
+if "snakemake" in globals():
+    log = runtime.setup(snakemake.log[0], snakemake.threads)
+    main(snakemake.input.generator, snakemake.input.images, snakemake.input.sigma, snakemake.wildcards.group,
+         int(snakemake.wildcards.shard), snakemake.output[0], runtime.as_dict(snakemake.params))

@@ -1,0 +1,63 @@
+"""Manifold classification and per-class outlier detection (paper Fig 4) from the inversion errors,
+next to the 1-nearest-neighbour baseline; accuracy and AUROC with the number of images."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ganaudit import inference, store, runtime, tables
+
+
+def load_errors(paths: list[str]) -> dict[str, dict[str, dict]]:
+    """{model: {group: {mse, perceptual, labels}}} from results/inversion/{model}/{group}.h5 paths."""
+    out: dict[str, dict[str, dict]] = {}
+    for p in paths:
+        model, group = Path(p).parent.name, Path(p).stem
+        out.setdefault(model, {})[group] = store.read(p, ["mse", "perceptual", "labels"]) | {
+            "metric": store.read_attrs(p).get("perceptual_metric", "perceptual")}
+    return out
+
+
+def evaluate(groups: dict[str, dict], method: str, keys: dict[str, str]) -> pd.DataFrame:
+    """Classification on `test`; per-class outlier detection (inliers: test images of the class)."""
+    frames = []
+    names = [g for g in groups if len(groups[g]["labels"])]
+    labels = np.concatenate([groups[g]["labels"] for g in names])
+    inlier = np.concatenate([np.full(len(groups[g]["labels"]), g == "test") for g in names])
+    for distance, key in keys.items():
+        scores = np.concatenate([groups[g][key] for g in names])
+        if "test" in groups and scores.shape[1] > 1:
+            t = groups["test"]
+            frames.append(inference.summarise_classification(method, distance, t[key], t["labels"], higher_is_better=False))
+        frames.append(inference.summarise_outlier_detection(method, distance, scores, labels, inlier, higher_is_outlier=True))
+    return inference.summarise(frames)
+
+
+def main(inversion_paths: list[str], baseline_path: str | None, out_csv: str, out_md: str) -> None:
+    errors = load_errors(inversion_paths)
+    frames = []
+    metric = "perceptual"
+    for model, groups in errors.items():
+        metric = next(iter(groups.values()))["metric"]
+        frames.append(evaluate(groups, f"manifold ({model})", {"L2": "mse", metric: "perceptual"}))
+    if baseline_path:
+        base = store.read(baseline_path)
+        bgroups = {}
+        for key, arr in base.items():
+            _, g, name = key.split("/")
+            bgroups.setdefault(g, {})[name] = arr
+        frames.append(evaluate(bgroups, "1NN (training images)", {"L2": "l2", metric: "perceptual"}))
+    df = pd.concat(frames, ignore_index=True)
+    tables.write_table(df, out_csv, out_md, "Manifold inference (paper Fig 4): accuracy and AUROC",
+                       [f"Perceptual distance: {metric}. Outlier detection: inliers are the test images of each "
+                        "modelled class; outliers are every other evaluated image (other modelled classes, "
+                        "other_classes, far-OOD groups, constant colours). `class = mean` averages the classes."])
+    summary = df[(df["class"].isin(["all", "mean"]))]
+    log.info("\n%s", tables.to_markdown(summary))
+
+
+if "snakemake" in globals():
+    log = runtime.setup(snakemake.log[0])
+    main(list(snakemake.input.inversions), snakemake.input.get("baseline") or None, snakemake.output.csv,
+         snakemake.output.md)

@@ -1,0 +1,123 @@
+"""ganaudit.inference: exact AUROC, classification, per-class outlier AUROC, chunked 1NN distances."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ganaudit import inference
+
+
+def _auroc_bruteforce(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    gt = (b[None, :] > a[:, None]).sum()
+    eq = (b[None, :] == a[:, None]).sum()
+    return (gt + 0.5 * eq) / (a.size * b.size)
+
+
+def test_auroc_hand_made():
+    assert inference.auroc([0.1, 0.4], [0.35, 0.8]) == pytest.approx(0.75, abs=1e-15)
+    assert inference.auroc([0.0, 0.1], [0.5, 0.9]) == 1.0
+    assert inference.auroc([0.5, 0.9], [0.0, 0.1]) == 0.0
+
+
+def test_auroc_ties_count_half():
+    assert inference.auroc([1.0, 1.0], [1.0]) == 0.5
+    # inliers [1, 2], outliers [2, 3]: pairs (2>1)=1, (2=2)=½, (3>1)=1, (3>2)=1 → 3.5/4
+    assert inference.auroc([1.0, 2.0], [2.0, 3.0]) == pytest.approx(0.875, abs=1e-15)
+    assert inference.auroc([0.0, -math.inf], [math.inf, 0.0]) == pytest.approx(0.875)
+
+
+def test_auroc_matches_bruteforce_with_many_ties():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 6, 300).astype(float)
+    b = rng.integers(1, 8, 211).astype(float)
+    assert inference.auroc(a, b) == pytest.approx(_auroc_bruteforce(a, b), abs=1e-12)
+
+
+def test_auroc_empty_and_nan():
+    assert math.isnan(inference.auroc([], [1.0]))
+    assert math.isnan(inference.auroc([1.0], []))
+    with pytest.raises(ValueError, match="outlier_scores"):
+        inference.auroc([1.0], [np.nan])
+
+
+def test_classify_and_accuracy():
+    s = np.array([[0.1, 0.9, 0.5], [3.0, 2.0, 1.0], [np.nan, 0.2, 0.1], [np.nan, np.nan, np.nan]])
+    np.testing.assert_array_equal(inference.classify(s, higher_is_better=True), [1, 0, 1, -1])
+    np.testing.assert_array_equal(inference.classify(s, higher_is_better=False), [0, 2, 2, -1])
+    assert inference.accuracy([1, 0, 1, -1], [1, 0, 2, 0]) == 0.5
+    assert inference.accuracy(torch.tensor([2, 2]), torch.tensor([2, 1])) == 0.5
+    assert math.isnan(inference.accuracy([], []))
+    with pytest.raises(ValueError, match="pred and labels"):
+        inference.accuracy([1, 2], [1])
+
+
+def test_per_class_outlier_auroc_constructed():
+    # rows: class-0 test ×2, class-1 test ×2, OOD ×2 (label −1). Score = reconstruction error.
+    score = np.array([
+        [0.1, 0.9],
+        [0.2, 0.8],
+        [0.7, 0.3],
+        [0.9, 0.1],
+        [0.15, 0.5],   # OOD: reconstructed well by GAN 0 (between its inliers)
+        [0.05, 0.2],   # OOD: reconstructed best of all by both
+    ])
+    labels = np.array([0, 0, 1, 1, -1, -1])
+    inl = np.array([True, True, True, True, False, False])
+    auc = inference.per_class_outlier_auroc(score, labels, inl, higher_is_outlier=True)
+    # class 0: inliers {0.1, 0.2}; outliers {0.7, 0.9, 0.15, 0.05}: pairs won 2+2+1+0 = 5 of 8
+    # class 1: inliers {0.3, 0.1}; outliers {0.9, 0.8, 0.5, 0.2}: pairs won 2+2+2+1 = 7 of 8
+    np.testing.assert_allclose(auc, [5 / 8, 7 / 8], atol=1e-15)
+    # log-likelihood-style scores: higher = inlier; negating the errors must give the same AUROCs
+    auc_ll = inference.per_class_outlier_auroc(-score, labels, inl, higher_is_outlier=False)
+    np.testing.assert_allclose(auc_ll, auc, atol=1e-15)
+    # a class with no inliers → NaN
+    auc3 = inference.per_class_outlier_auroc(np.c_[score, score[:, 0]], labels, inl, True)
+    assert math.isnan(auc3[2])
+    with pytest.raises(ValueError, match="inlier_candidates"):
+        inference.per_class_outlier_auroc(score, labels, inl.astype(int), True)
+
+
+def test_nearest_class_distances_matches_bruteforce():
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(37, 23, generator=g)
+    r = torch.randn(101, 23, generator=g)
+    lab = torch.randint(0, 4, (101,), generator=g)
+    lab[lab == 3] = 2                         # class 3 has no reference → inf
+    r[5] = q[7]                               # an exact duplicate → distance 0
+    d = inference.nearest_class_distances(q, r, lab, n_classes=4, chunk=8, ref_chunk=10)
+    full = ((q.double()[:, None, :] - r.double()[None, :, :]) ** 2).sum(-1).numpy()
+    expected = np.stack([full[:, (lab == c).numpy()].min(1) if (lab == c).any() else np.full(37, np.inf)
+                         for c in range(4)], 1)
+    assert d.shape == (37, 4) and d.dtype == np.float64
+    np.testing.assert_allclose(d[:, :3], expected[:, :3], rtol=1e-5, atol=1e-4)
+    assert np.isinf(d[:, 3]).all()
+    assert d[7, int(lab[5])] == pytest.approx(0.0, abs=1e-4)
+    # float64 inputs are computed in float64: tight agreement, and chunking does not matter
+    d64 = inference.nearest_class_distances(q.double(), r.double(), lab, 4, chunk=1000, ref_chunk=3)
+    np.testing.assert_allclose(d64[:, :3], expected[:, :3], rtol=1e-10, atol=1e-10)
+    # 1NN classification by these distances equals brute-force nearest-neighbour labels (classes 0..2)
+    nn = lab.numpy()[full.argmin(1)]
+    np.testing.assert_array_equal(inference.classify(d64, higher_is_better=False), nn)
+    with pytest.raises(ValueError, match="ref_labels"):
+        inference.nearest_class_distances(q, r, lab + 5, n_classes=4)
+
+
+def test_summaries_are_tidy():
+    scores = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.1]])
+    labels = np.array([0, 1, 0])
+    clf = inference.summarise_classification("1NN", "L2", scores, labels, higher_is_better=False)
+    assert list(clf.columns) == inference.SUMMARY_COLUMNS
+    assert clf.loc[0, "value"] == pytest.approx(2 / 3) and clf.loc[0, "n_images"] == 3
+    od = inference.summarise_outlier_detection(
+        "GAN manifold", "LPIPS", scores, labels, np.array([True, True, False]), True, class_names=["cat", "dog"])
+    assert list(od["class"]) == ["cat", "dog", "mean"]
+    # cat: inlier {0.0}, outliers {1.0, 0.2} → 1; dog: inlier {0.0}, outliers {1.0, 0.1} → 1
+    np.testing.assert_allclose(od["value"], [1.0, 1.0, 1.0])
+    table = inference.summarise([clf, od], model="dcgan", dataset="mnist")
+    assert list(table.columns[:2]) == ["model", "dataset"] and len(table) == 4
+    assert set(table["task"]) == {"classification", "outlier_detection"}
+    assert isinstance(table, pd.DataFrame)
