@@ -110,7 +110,7 @@ def train_vae(x: Tensor, labels: Tensor | None, latent_dim: int, width: int, con
             bar.set_postfix(nelbo=f"{loss.item():.1f}")
     calibrate_batchnorm(vae.decoder, n_classes, latent_dim, gen)
     dec = vae.decoder.eval().requires_grad_(False)
-    return dec, float(vae.log_sigma2.exp()), pd.DataFrame(history, columns=["step", "series", "value"])
+    return dec, float(vae.log_sigma2.detach().exp()), pd.DataFrame(history, columns=["step", "series", "value"])
 
 
 def train_classifier(x: Tensor, labels: Tensor, n_classes: int, config: TrainConfig,

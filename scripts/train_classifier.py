@@ -15,7 +15,7 @@ def main(data_path: str, out_path: str, params: dict) -> None:
     pred = clf(data.to_model_scale(test.images)).argmax(1).numpy()
     acc = float((pred == test.labels).mean())
     log.info("classifier test accuracy %.4f on %d images", acc, len(test))
-    registry.save_generator(out_path, clf, dict(image_shape=tuple(x.shape[1:]), n_classes=n_classes),
+    registry.save_generator(out_path, clf, dict(image_shape=tuple(x.shape[1:]), n_classes=n_classes, width=clf.width),
                             {"test_accuracy": acc, "n_test": len(test), "history": history.to_dict("list")})
 
 

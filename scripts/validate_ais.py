@@ -29,11 +29,12 @@ def main(data_path: str | None, generator_paths: list[str], sigma_paths: list[st
                             G.latent_dim, n_classes)
             x = data.to_model_scale(test.images)
             labels = torch.as_tensor(test.labels) if n_classes else None
-            for preset in v["presets"]:
-                cfg = pipeline.ais_config({**params["ais"], "preset": preset, "overrides": {}})
+            settings = [(p, pipeline.ais_config({**params["ais"], "preset": p, "overrides": {}})) for p in v["presets"]]
+            settings.append(("run", run_cfg))
+            for preset, cfg in settings:
                 r = ais.validate_on_ppca(ppca, x, sigma2, labels, cfg, seed)
                 rows.append({"check": "exact LL (PPCA, test images)", "model": f"PPCA(latent {G.latent_dim}) for {model}",
-                             "setting": preset, "n_steps": cfg.n_steps, "n_leapfrog": cfg.n_leapfrog,
+                             "setting": preset, "schedule": cfg.schedule, "n_steps": cfg.n_steps, "n_leapfrog": cfg.n_leapfrog,
                              "n_chains": cfg.n_chains, "sigma2": sigma2, "n_images": len(x),
                              "mean_abs_error_nats": r["mean_abs_error"], "max_abs_error_nats": r["max_abs_error"],
                              "mean_signed_error_nats": r["mean_error"]})
@@ -41,7 +42,7 @@ def main(data_path: str | None, generator_paths: list[str], sigma_paths: list[st
         labels = (torch.arange(v["bdmc_images"]) % G.n_classes) if G.n_classes else None
         b = ais.bdmc(G, v["bdmc_images"], sigma2, labels, run_cfg, seed)
         rows.append({"check": "BDMC (simulated from the model)", "model": model, "setting": "run",
-                     "n_steps": run_cfg.n_steps, "n_leapfrog": run_cfg.n_leapfrog, "n_chains": run_cfg.n_chains,
+                     "schedule": run_cfg.schedule, "n_steps": run_cfg.n_steps, "n_leapfrog": run_cfg.n_leapfrog, "n_chains": run_cfg.n_chains,
                      "sigma2": sigma2, "n_images": v["bdmc_images"], "lower_mean_nats": float(b["lower"].mean()),
                      "upper_mean_nats": float(b["upper"].mean()), "gap_mean_nats": b["gap"],
                      "gap_max_nats": float((b["upper"] - b["lower"]).max())})

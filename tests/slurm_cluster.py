@@ -285,12 +285,11 @@ class SlurmCluster:
                     ["scancel", "--quiet", "--full", "--user", str(os.getuid())],
                     env=self.env, capture_output=True, timeout=15,
                 )
+                # wait (≤ 15 s) until no job is running or completing, so no slurmstepd outlives slurmd
                 deadline = time.monotonic() + 15
-                while time.monotonic() < deadline and self._client_ok(["squeue", "-h", "-t", "R,CG", "-o", "%i"], ""):
-                    out = subprocess.run(
-                        ["squeue", "-h", "-t", "R,CG", "-o", "%i"], env=self.env, capture_output=True, text=True, timeout=10
-                    ).stdout
-                    if not out.strip():
+                while time.monotonic() < deadline:
+                    busy = self.run(["squeue", "-h", "-t", "R,CG", "-o", "%i"], check=False, timeout=10)
+                    if busy.returncode != 0 or not busy.stdout.strip():
                         break
                     time.sleep(0.5)
             except (OSError, subprocess.SubprocessError):

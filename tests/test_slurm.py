@@ -153,6 +153,23 @@ def _scontrol_job(cluster: SlurmCluster, job_id: str) -> dict[str, str]:
     return dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
 
 
+def test_slurm_profile_sends_every_gpu_capable_rule_to_the_gpu_partition() -> None:
+    # Rules whose resources come from torch_resources() ask for `gpu` under device: cuda; in a CPU
+    # partition that sbatch would be refused, so the profile must route each of them.
+    gpu_rules = set()
+    for smk in sorted((REPO_ROOT / "rules").glob("*.smk")):
+        rule = None
+        for line in smk.read_text().splitlines():
+            if m := re.match(r"(?:rule|checkpoint)\s+(\w+)\s*:", line):
+                rule = m.group(1)
+            elif rule and "torch_resources(" in line:
+                gpu_rules.add(rule)
+    cfg = yaml.safe_load((REPO_ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    routed = {r for r, res in cfg["set-resources"].items() if res.get("slurm_partition") == "CHANGE_ME_gpu_partition"}
+    assert {"train_model", "invert", "ais"} <= gpu_rules
+    assert gpu_rules <= routed, f"profiles/slurm: set-resources misses {sorted(gpu_rules - routed)}"
+
+
 def test_skip_or_fail_skips_locally_and_fails_on_ci() -> None:
     with pytest.raises(pytest.skip.Exception, match="no root"):
         skip_or_fail("no root", environ={})

@@ -11,11 +11,11 @@ from torch import Tensor, nn
 
 
 class Classifier(nn.Module):
-    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), n_classes: int = 10, width: int = 32,
+    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), n_classes: int = 10, width: int = 16,
                  feature_dim: int = 128) -> None:
         super().__init__()
         c = image_shape[0]
-        self.image_shape, self.n_classes = tuple(image_shape), int(n_classes)
+        self.image_shape, self.n_classes, self.width = tuple(image_shape), int(n_classes), int(width)
         self.body = nn.Sequential(
             nn.Conv2d(c, width, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),

@@ -1,0 +1,20 @@
+"""Fig 4: manifold classification / outlier detection (GAN projections) vs the 1NN baseline."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+
+from ganaudit import plots, runtime  # noqa: E402
+
+
+def main(table: str, png: str, pdf: str, params: dict) -> None:
+    df = pd.read_csv(table, dtype={"class": str})
+    fig = plots.fig4_manifold_inference(df, params["n_classes"], params["roles"])
+    plots.save(fig, png, pdf, params["dpi"])
+
+
+if "snakemake" in globals():
+    log = runtime.setup(snakemake.log[0])
+    main(snakemake.input.table, snakemake.output.png, snakemake.output.pdf, runtime.as_dict(snakemake.params))

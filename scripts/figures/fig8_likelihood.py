@@ -1,0 +1,30 @@
+"""Fig 8 (one GAN): log-likelihood per group, top/bottom images by likelihood, likelihood vs patch CV."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+
+from ganaudit import plots, runtime, store  # noqa: E402
+
+
+def main(per_image: str, ais: list[str], png: str, pdf: str, model: str, params: dict) -> None:
+    df = pd.read_csv(per_image)
+    df = df[df["model"] == model].reset_index(drop=True)
+    images = {}
+    for p in ais:
+        d = store.read(p, ["index", "images"])
+        images[Path(p).stem] = (d["index"], d["images"])
+    notes = plots.absent_groups(params["expected"], list(df["group"].unique()),
+                                "no log-likelihoods in this run (absent or empty group)")
+    fig = plots.fig8_likelihood(model, df, plots.align_images(df, images), params["n_examples"], notes=notes)
+    plots.save(fig, png, pdf, params["dpi"])
+
+
+if "snakemake" in globals():
+    log = runtime.setup(snakemake.log[0])
+    main(snakemake.input.per_image, list(snakemake.input.ais), snakemake.output.png, snakemake.output.pdf,
+         snakemake.wildcards.model, runtime.as_dict(snakemake.params))

@@ -1,0 +1,25 @@
+"""Training curves of one model and a grid of its class-conditional samples."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+
+from ganaudit import plots, runtime  # noqa: E402
+from ganaudit.models import registry  # noqa: E402
+
+
+def main(losses: str, generator: str, png: str, pdf: str, model: str, params: dict) -> None:
+    G = registry.load_generator(generator, "cpu")
+    samples = plots.class_conditional_samples(G, params["n_examples"], runtime.seed_for(params["seed"], "generated"))
+    classes = params.get("classes") or []
+    names = [str(c) for c in classes] if len(classes) == samples.shape[0] else None
+    fig = plots.training_figure(model, pd.read_csv(losses), samples, names)
+    plots.save(fig, png, pdf, params["dpi"])
+
+
+if "snakemake" in globals():
+    log = runtime.setup(snakemake.log[0], snakemake.threads)
+    main(snakemake.input.losses, snakemake.input.generator, snakemake.output.png, snakemake.output.pdf,
+         snakemake.wildcards.model, runtime.as_dict(snakemake.params))

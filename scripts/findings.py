@@ -1,0 +1,18 @@
+"""Fill the report's top-level page with the four findings as measured in this run."""
+
+from pathlib import Path
+
+from ganaudit import findings, runtime
+
+
+def main(tables_dir: str, template_path: str, out_path: str, params: dict) -> None:
+    s = findings.summarise(tables_dir, params["gan"])
+    text = findings.render(Path(template_path).read_text(), s, {"dataset": params["dataset"], "ais": params["ais"]})
+    Path(out_path).write_text(text)
+    log.info("\n%s", text)
+
+
+if "snakemake" in globals():
+    log = runtime.setup(snakemake.log[0])
+    main(str(Path(snakemake.input.tables[0]).parent), snakemake.input.template, snakemake.output.rst,
+         runtime.as_dict(snakemake.params))

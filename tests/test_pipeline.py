@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+
+from ganaudit import pipeline, workflow
+from ganaudit.data import ImageGroup
+from ganaudit.models.ppca import random_linear_gaussian
+
+
+def test_evaluation_pairs_own_class_vs_all_classes():
+    rows, cols = pipeline.evaluation_pairs("train", np.array([2, 0]), 3)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [2, 0]
+    rows, cols = pipeline.evaluation_pairs("test", np.array([2, 0]), 3)
+    assert rows.tolist() == [0, 0, 0, 1, 1, 1] and cols.tolist() == [0, 1, 2, 0, 1, 2]
+    rows, cols = pipeline.evaluation_pairs("animals", np.array([-1]), None)
+    assert rows.tolist() == [0] and cols.tolist() == [-1]
+
+
+def test_marginal_log_px_mixture_and_own_class_bound():
+    lpc = np.array([[-10.0, -10.0], [0.0, -1000.0]])
+    m = pipeline.marginal_log_px(lpc, np.array([-1, -1]), "test")
+    np.testing.assert_allclose(m, [-10.0, np.log(0.5)])
+    own = np.array([[np.nan, -5.0]])
+    np.testing.assert_allclose(pipeline.marginal_log_px(own, np.array([1]), "train"), [-5.0 - np.log(2)])
+
+
+def test_ais_group_is_shard_invariant():
+    G = random_linear_gaussian((1, 4, 4), 2, seed=0, n_classes=2)
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 256, (4, 1, 4, 4), dtype=np.uint8)
+    g = ImageGroup(imgs, np.array([0, 1, 0, 1]), np.array([0, 1, 0, 1]), "test")
+    cfg = pipeline.ais_config({"preset": "paper", "overrides": {"n_steps": 20, "n_leapfrog": 2, "n_chains": 2},
+                               "batch_size": 8}, progress=False)
+    whole = pipeline.ais_group(G, g, "test", 0.1, cfg, seed=5, first_index=0, device=torch.device("cpu"))
+    a = pipeline.ais_group(G, g.take(2), "test", 0.1, cfg, seed=5, first_index=0, device=torch.device("cpu"))
+    rest = ImageGroup(imgs[2:], g.labels[2:], g.source_labels[2:], "test")
+    b = pipeline.ais_group(G, rest, "test", 0.1, cfg, seed=5, first_index=2, device=torch.device("cpu"))
+    np.testing.assert_allclose(np.concatenate([a["log_px_class"], b["log_px_class"]]), whole["log_px_class"], rtol=1e-9)
+
+
+def test_ais_config_overrides_and_unknown_field():
+    cfg = pipeline.ais_config({"preset": "accurate", "overrides": {"n_steps": 7}, "batch_size": 3})
+    assert cfg.n_steps == 7 and cfg.batch_size == 3 and cfg.schedule == "geometric"
+    with pytest.raises(ValueError, match=r"ais.overrides: unknown AISConfig field\(s\) \['n_stepz'\]"):
+        pipeline.ais_config({"preset": "paper", "overrides": {"n_stepz": 7}})
+
+
+def test_sigma2_mle_is_mean_mse():
+    assert pipeline.sigma2_mle(np.array([0.01, 0.03, np.nan])) == pytest.approx(0.02)
+
+
+def test_shard_range_clips():
+    assert workflow.shard_range(0, 4, 10, 100) == (0, 4)
+    assert workflow.shard_range(2, 4, 10, 100) == (8, 10)
+    assert workflow.shard_range(1, 4, 10, 3) == (3, 3)
+
+
+def test_group_names_follow_config():
+    cfg = {"dataset": {"source": {"kind": "mnist"}, "classes": [0, 1]},
+           "groups": {"other_classes": {"n": 5}, "animals": {"source": "animal_silhouettes"}, "off": {"enabled": False}}}
+    assert workflow.group_names(cfg) == ["train", "test", "other_classes", "generated", "generated_calibration", "animals"]
+    cfg["dataset"] = {"source": {"kind": "none"}, "classes": [0]}
+    assert workflow.group_names(cfg) == ["generated", "generated_calibration", "animals"]

@@ -1,0 +1,84 @@
+"""Workflow tests on the smoke config: every target is made, nothing is left to do afterwards, bad
+configs stop before any job, and the report renders."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def planned_jobs(proc) -> dict[str, int]:
+    """Job counts per rule from a dry run's 'Job stats' table."""
+    m = re.search(r"Job stats:\n(.*?)\n\n", proc.stdout + "\n\n", re.S)
+    counts = {}
+    if m:
+        for line in m.group(1).splitlines()[2:]:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+                counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_smoke_targets_exist_and_are_non_empty(smoke_run: Path):
+    proc = snakemake(smoke_run, "--configfile", "configs/smoke.yaml", "--list-target-rules")
+    results = smoke_run / "results"
+    expected = [
+        "tables/manifold_inference.csv", "tables/manifold_inference.md", "tables/table1.csv", "tables/table1.md",
+        "tables/table2.csv", "tables/table2.md", "tables/table3.csv", "tables/density_inference.csv",
+        "tables/ais_validation.csv", "tables/inversion_validation.csv", "data/mnist.h5",
+        "models/gan/generator.pt", "models/vae/generator.pt", "models/ppca/generator.pt",
+        "inversion/gan/train.h5", "ais/gan/test.h5", "sigma/gan.json", "typicality/gan.csv",
+    ]
+    for rel in expected:
+        p = results / rel
+        assert p.exists() and p.stat().st_size > 0, rel
+    figures = list((results / "figures").glob("*.png"))
+    assert figures, "no figures were made"
+    for f in figures:
+        assert f.stat().st_size > 5000, f
+    assert proc.returncode == 0
+
+
+def test_nothing_to_do_after_a_complete_run(smoke_run: Path):
+    proc = snakemake(smoke_run, "--configfile", "configs/smoke.yaml", "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-3000:]
+
+
+@pytest.mark.parametrize("edit, message", [
+    ("bogus_key: 1\n", "bogus_key"),
+    ("ais:\n  preset: paper\n  n_images: -3\n", "n_images"),
+    ("inversion:\n  n_steps: many\n", "n_steps"),
+])
+def test_bad_config_stops_before_any_job(tmp_path, edit, message):
+    wd = copy_workflow(tmp_path / "wf")
+    cfg = (wd / "configs" / "smoke.yaml").read_text()
+    top = edit.split(":")[0]
+    if top in ("ais", "inversion"):
+        # replace the whole section with the bad one
+        cfg = re.sub(rf"^{top}:\n(?:  .*\n|\n)*", "", cfg, flags=re.M)
+    (wd / "bad.yaml").write_text(cfg + edit)
+    proc = snakemake(wd, "--configfile", "bad.yaml", "-n", check=False)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert message in out, out[-3000:]
+    assert not (wd / "results").exists()
+
+
+def test_unknown_model_key_is_named(tmp_path):
+    wd = copy_workflow(tmp_path / "wf")
+    cfg = (wd / "configs" / "smoke.yaml").read_text().replace("ppca: {kind: ppca, latent_dim: 8, role: baseline}",
+                                                           "ppca: {kind: ppca, latent_dim: 8, role: baseline, lattent: 3}")
+    (wd / "bad.yaml").write_text(cfg)
+    proc = snakemake(wd, "--configfile", "bad.yaml", "-n", check=False)
+    assert proc.returncode != 0 and "models.ppca: unknown key(s) ['lattent']" in proc.stdout + proc.stderr
+
+
+def test_lint_is_clean():
+    from conftest import REPO
+
+    proc = snakemake(REPO, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
