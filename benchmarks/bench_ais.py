@@ -77,10 +77,13 @@ def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, 
         p.requires_grad_(False)
     m = images * chains
     g = torch.Generator().manual_seed(0)
+    k = getattr(generator, "n_classes", None)
+    labels = (torch.arange(images) % k).to(device) if k else None
+    rows_labels = None if labels is None else labels.repeat_interleave(chains, 0)
     with torch.no_grad():
-        x = generator(torch.randn(images, generator.latent_dim, generator=g).to(device))
+        x = generator(torch.randn(images, generator.latent_dim, generator=g).to(device), labels)
         x = (x + 0.1 * torch.randn(x.shape, generator=g).to(device)).repeat_interleave(chains, 0)
-    f = _make_loglik(generator, x, None, 0.01)
+    f = _make_loglik(generator, x, rows_labels, 0.01)
     state = init_state(torch.randn(m, generator.latent_dim, generator=g).to(device), f, 0.05, 0.65)
     moms = torch.randn(m, generator.latent_dim, generator=g).to(device)
     logu = torch.rand(m, generator=g, dtype=torch.float64).log().to(device)
@@ -97,7 +100,7 @@ def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, 
     def plain() -> None:
         for _ in range(n_leapfrog):
             zq = z0.detach().requires_grad_(True)
-            out = generator(zq)
+            out = generator(zq, rows_labels)
             torch.autograd.grad(out, zq, grad_outputs=torch.ones_like(out))
 
     if device.type == "cuda":
@@ -159,7 +162,8 @@ def _fmt_row(r: dict) -> str:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--validate", action="store_true", help="accuracy of the presets on linear-Gaussian models")
-    ap.add_argument("--generator", help="torch.save'd generator module (default: a DCGAN-like stand-in)")
+    ap.add_argument("--generator", help="a ganaudit checkpoint (results/models/{model}/generator.pt) "
+                    "(default: a DCGAN-like stand-in)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--images", type=int, default=16, help="images per batch (cost mode)")
     ap.add_argument("--chains", type=int, default=4)
@@ -184,7 +188,12 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"latent {d}: paper / accurate mean|err| = {summary[d]:.1f}x")
         result = {"mode": "validate", "rows": rows, "improvement": summary}
     else:
-        gen = torch.load(args.generator, weights_only=False) if args.generator else StandInDCGAN()
+        if args.generator:
+            from ganaudit.models.registry import load_generator
+
+            gen = load_generator(args.generator, args.device)
+        else:
+            gen = StandInDCGAN()
         r = bench_cost(gen, args.images, args.chains, args.n_leapfrog, args.reps, torch.device(args.device))
         print("| quantity | value |\n|:--|--:|")
         for k, v in r.items():

@@ -155,7 +155,7 @@ def ais_config(params: dict[str, Any], **extra: Any):
     extra = {k: v for k, v in extra.items() if k in names}
     if "batch_size" in params:
         extra.setdefault("batch_size", params["batch_size"])
-    return dataclasses.replace(base, **overrides, **extra)
+    return dataclasses.replace(base, **{**overrides, **extra})
 
 
 def sigma2_mle(train_mse_own_class: np.ndarray) -> float:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib import rc_context
+from matplotlib import MatplotlibDeprecationWarning, rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -446,8 +447,11 @@ def fig5_groups(model: str, inversions: Mapping[str, Inversion], n_examples: int
                                for g in order for e in _log10(use[g].error)])
             labels = {g: f"{g}\n(n={len(use[g])})" for g in order}
             pal = {labels[g]: c for g, c in group_colours(order).items()}
-            sns.boxplot(data=df, y="group", x="log10 error", hue="group", palette=pal, order=[labels[g] for g in order],
-                        showfliers=False, width=0.6, legend=False, ax=ax_b, boxprops={"alpha": 0.45})
+            with warnings.catch_warnings():   # seaborn 0.13 passes matplotlib's deprecated `vert` to bxp
+                warnings.simplefilter("ignore", MatplotlibDeprecationWarning)
+                sns.boxplot(data=df, y="group", x="log10 error", hue="group", palette=pal,
+                            order=[labels[g] for g in order], showfliers=False, width=0.6, legend=False, ax=ax_b,
+                            boxprops={"alpha": 0.45})
             sns.stripplot(data=df, y="group", x="log10 error", hue="group", palette=pal,
                           order=[labels[g] for g in order], size=3, jitter=0.2, legend=False, ax=ax_b)
             if "train" in use:
@@ -474,7 +478,7 @@ def fig10_reconstruction_all_models(errors: Mapping[str, Mapping[str, np.ndarray
     """
     models = list(errors)
     with _style():
-        fig = _figure(4.4 * max(1, min(len(models), 3)), 3.6 * max(1, int(np.ceil(len(models) / 3))))
+        fig = _figure(max(7.0, 4.4 * max(1, min(len(models), 3))), 3.6 * max(1, int(np.ceil(len(models) / 3))))
         axes = np.atleast_1d(fig.subplots(max(1, int(np.ceil(len(models) / 3))), max(1, min(len(models), 3)),
                                           squeeze=False)).ravel()
         for ax, m in zip(axes, models):
@@ -508,7 +512,7 @@ def fig11_inversions_all_models(inversions: Mapping[str, Mapping[str, Inversion]
                     continue
                 _show_rows(ax, [inv.originals[:n_examples], inv.recon[:n_examples]],
                            ["original", "reconstr."], n_examples,
-                           f"{m} — {g} (median MSE {np.median(inv.error):.3g})")
+                           f"{m} — {g}\nmedian MSE {np.median(inv.error):.3g}")
         if not models or not present:
             _empty(axes[0, 0], "no inversions to show")
         return _finish(fig, "Fig 11 — more inversions: originals and their reconstructions", notes)
@@ -527,10 +531,11 @@ def _method_label(method: str, roles: Mapping[str, str] | None) -> str:
     return method.replace(" (", "\n(", 1)
 
 
-def _inference_panel(ax: Axes, rows: pd.DataFrame, ylabel: str, chance: float | None, roles) -> list[str]:
+def _inference_panel(ax: Axes, rows: pd.DataFrame, ylabel: str, chance: float | None, roles,
+                     empty: str = "not evaluated in this run") -> list[str]:
     """Bars per method (x) and distance (side by side); returns the distances drawn."""
     if rows.empty:
-        _empty(ax, "not evaluated in this run")
+        _empty(ax, empty)
         return []
     methods = list(dict.fromkeys(rows["method"]))
     distances = list(dict.fromkeys(rows["distance"]))
@@ -577,7 +582,8 @@ def _inference_figure(table: pd.DataFrame, title: str, n_classes: int | None, ro
     with _style():
         fig = _figure(max(7.0, 1.3 * max(cls.method.nunique(), out.method.nunique()) * 2 + 1.5), 4.6)
         ax_c, ax_o = fig.subplots(1, 2)
-        d1 = _inference_panel(ax_c, cls, "accuracy", 1.0 / n_classes if n_classes else None, roles)
+        d1 = _inference_panel(ax_c, cls, "accuracy", 1.0 / n_classes if n_classes else None, roles,
+                              "not evaluated: classification needs test images and at least 2 classes")
         ax_c.set_title("Classification (test images)")
         d2 = _inference_panel(ax_o, out, "mean AUROC over classes", 0.5, roles)
         ax_o.set_title("Outlier detection (per-class, mean)")
@@ -650,14 +656,15 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
     need = {"group", "bits_per_dim", "patch_cv"}
     if not need <= set(per_image.columns):
         raise ValueError(f"per_image must have columns {sorted(need)}; got {list(per_image.columns)}")
+    if images is not None and len(images) != len(per_image):
+        raise ValueError(f"images has {len(images)} rows for {len(per_image)} table rows")
     keep = ~per_image["group"].isin(list(exclude)) & np.isfinite(per_image["bits_per_dim"].to_numpy(dtype=float))
     df = per_image[keep].reset_index(drop=True)
     imgs = images[keep.to_numpy()] if images is not None else None
-    if images is not None and len(images) != len(per_image):
-        raise ValueError(f"images has {len(images)} rows for {len(per_image)} table rows")
     with _style():
-        fig = _figure(17, 4.8)
-        ax_h, sub, ax_s = fig.subfigures(1, 3, width_ratios=[1, 1.05, 1])
+        mid = max(4.0, 0.75 * k + 0.8)
+        fig = _figure(11 + mid, 4.8)
+        ax_h, sub, ax_s = fig.subfigures(1, 3, width_ratios=[5.5, mid, 5.5])
         ax_h = ax_h.subplots()
         ax_s = ax_s.subplots()
         _group_hist(ax_h, _ll_values(df, ()), _LL_XLABEL, "Log-likelihood per group (dashed: medians)")
@@ -672,7 +679,8 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
                     ax.set_xticks([])
                     ax.set_yticks([])
                     ax.grid(False)
-                    ax.set_title(f"{df['group'].iloc[i]}\n{df['bits_per_dim'].iloc[i]:.2f}", fontsize=6.5)
+                    name_g = textwrap.fill(str(df["group"].iloc[i]).replace("_", " "), 10)
+                    ax.set_title(f"{name_g}\n{df['bits_per_dim'].iloc[i]:.2f}", fontsize=7.5)
                 grid[r, 0].set_ylabel(f"{name}\nlikelihood", fontsize=8)
             sub.suptitle(f"Top and bottom {kk} images by log-likelihood (bits/dim)", fontsize=10)
         else:
@@ -681,7 +689,7 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
             colours = group_colours(list(df["group"]))
             for g in group_order(list(df["group"])):
                 s = df[df["group"] == g]
-                ax_s.scatter(s["patch_cv"], s["bits_per_dim"], s=14, alpha=0.8, color=colours[g],
+                ax_s.scatter(s["patch_cv"], s["bits_per_dim"], s=22, alpha=0.8, color=colours[g],
                              label=f"{g} (n={len(s)})", edgecolor="none")
             c = correlation(df["patch_cv"].to_numpy(), df["bits_per_dim"].to_numpy())
             ax_s.set_title(f"Pearson r = {c['pearson_r']:.2f}, Spearman ρ = {c['spearman_rho']:.2f} (n = {len(df)})")
@@ -707,7 +715,7 @@ def fig12_likelihood_all_models(per_image: pd.DataFrame, exclude: Sequence[str] 
     ncols = max(1, min(len(models), 3))
     nrows = max(1, int(np.ceil(len(models) / 3)))
     with _style():
-        fig = _figure(5.2 * ncols, 3.9 * nrows)
+        fig = _figure(max(7.5, 5.2 * ncols), 3.9 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, m in zip(axes, models):
             _group_hist(ax, _ll_values(per_image[per_image["model"] == m], exclude), _LL_XLABEL, m)
@@ -735,7 +743,7 @@ def fig9_ais_convergence(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], gr
     ncols = max(1, min(len(models), 3))
     nrows = max(1, int(np.ceil(len(models) / 3)))
     with _style():
-        fig = _figure(4.6 * ncols, 3.6 * nrows)
+        fig = _figure(max(7.0, 4.6 * ncols), 3.6 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, m in zip(axes, models):
             steps, ll = (np.asarray(a, dtype=np.float64) for a in curves[m])
@@ -762,7 +770,7 @@ def fig9_ais_convergence(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], gr
             ax.set_axis_off()
         if not models:
             _empty(axes[0], "no convergence curves")
-        return _finish(fig, "Fig 9 — AIS log-likelihood as a function of the number of AIS steps", notes)
+        return _finish(fig, "Fig 9 — AIS log-likelihood vs the number of AIS steps", notes)
 
 
 def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[str] = ()) -> Figure:
@@ -784,7 +792,7 @@ def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[st
     ncols = max(1, min(len(models), 3))
     nrows = max(1, int(np.ceil(len(models) / 3)))
     with _style():
-        fig = _figure(4.8 * ncols + 1.8, 3.6 * nrows)
+        fig = _figure(max(8.0, 4.8 * ncols + 1.8), 3.6 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
         colours = group_colours(list(table["group"]))
         all_groups = group_order(list(table["group"]))
@@ -798,7 +806,7 @@ def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[st
                 s = sub[sub["group"] == g].sort_values("n")
                 if s.empty:
                     continue
-                dodge = (i - (len(all_groups) - 1) / 2) * 0.012 * span   # keep equal values visible
+                dodge = (i - (len(all_groups) - 1) / 2) * 0.025 * span   # keep equal values visible
                 n_img = f" ({int(s['n_images'].iloc[0])} images)" if "n_images" in s else ""
                 (h,) = ax.plot(s["n"] + dodge, s["fraction_typical"], marker=markers.get(g, "o"), ms=5,
                                color=colours[g], label=f"{g}{n_img}", alpha=0.9)
@@ -806,7 +814,7 @@ def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[st
             ax.axhline(confidence, color="0.2", ls="--", lw=1, zorder=0.5)
             ax.set_ylim(-0.03, 1.03)
             ax.set_xlabel("N (images per set)")
-            ax.set_ylabel("fraction of sets typical")
+            ax.set_ylabel("fraction of sets typical" if ax is axes[0] or ax.get_subplotspec().is_first_col() else "")
             ax.set_title(m)
             ax.set_xticks(sorted(sub["n"].unique()))
         for ax in axes[len(models):]:

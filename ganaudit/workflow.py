@@ -29,6 +29,10 @@ def check_config(config: dict[str, Any]) -> None:
             if unknown:
                 raise ConfigError(f"config: models.{name}: unknown key(s) {unknown} for kind {spec['kind']!r} "
                                   f"(allowed: {sorted(BUILTIN_KEYS)})")
+            if "latent_dim" not in spec:
+                raise ConfigError(f"config: models.{name}.latent_dim: required for kind {spec['kind']!r}")
+            if spec["kind"] != "ppca" and "train" not in spec:
+                raise ConfigError(f"config: models.{name}.train: required for kind {spec['kind']!r} (steps, batch_size, lr)")
             if not has_train:
                 raise ConfigError(f"config: models.{name}: kind {spec['kind']!r} is trained by the pipeline, "
                                   f"but dataset.source.kind is 'none'")

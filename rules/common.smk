@@ -35,9 +35,15 @@ def n_shards(n_images, shard_size):
     return max(1, math.ceil(n_images / shard_size))
 
 
+def scaled(base):
+    """A resource that grows with the attempt number, so a retry after an out-of-memory kill asks for more."""
+    return lambda wildcards, attempt: base * attempt
+
+
 def torch_resources(mem_mb=3000, runtime=30):
-    """Standard resource names (mapped to sbatch flags by the SLURM executor)."""
-    res = dict(mem_mb=mem_mb, runtime=runtime)
+    """Standard resource names (mapped to sbatch flags by the SLURM executor); memory and runtime grow
+    with the attempt (profiles/slurm sets `retries`)."""
+    res = dict(mem_mb=scaled(mem_mb), runtime=scaled(runtime))
     if CUDA:
         res["gpu"] = 1
     return res
@@ -68,3 +74,15 @@ def all_targets():
     ]
     targets += expand("results/figures/{fig}.png", fig=FIGURES)
     return targets
+
+
+def inversion_shards(wildcards):
+    n = n_shards(config["inversion"]["n_images"], config["inversion"]["shard_size"])
+    return expand("results/inversion/{model}/{group}/shard_{shard}.h5", model=wildcards.model,
+                  group=wildcards.group, shard=range(n))
+
+
+def ais_shards(wildcards):
+    n = n_shards(config["ais"]["n_images"], config["ais"]["shard_size"])
+    return expand("results/ais/{model}/{group}/shard_{shard}.h5", model=wildcards.model,
+                  group=wildcards.group, shard=range(n))

@@ -3,11 +3,6 @@
 # curves, and the density experiments (Tables 1 and 3, Fig 7, 8, 12).
 
 
-def ais_shards(wildcards):
-    n = n_shards(config["ais"]["n_images"], config["ais"]["shard_size"])
-    return expand("results/ais/{model}/{group}/shard_{shard}.h5", model=wildcards.model,
-                  group=wildcards.group, shard=range(n))
-
 
 rule fit_sigma:
     input:

@@ -16,34 +16,24 @@ FIGURE_PARAMS = dict(dpi=config["figures"]["dpi"], n_examples=config["figures"][
 MODEL_ROLES = {m: s.get("role", "gan") for m, s in config["models"].items()}
 N_CLASSES = len(config["dataset"].get("classes") or []) or None
 CONVERGENCE_GROUP = "test" if HAS_TRAIN else "generated"
-
-
-def inversion_files(models, groups):
-    """Inversion artifacts of ``models`` for the ``groups`` this run inverts (absent ones are skipped)."""
-    have = [g for g in groups if g in inversion_groups(config)]
-    return expand("results/inversion/{model}/{group}.h5", model=models, group=have)
-
-
-def figure_report(stem, caption, subcategory, model="all models"):
-    """The PNG as a report item; labels: the paper's figure/table and the model ("{model}" per model)."""
-    paper = {"fig": "Fig ", "table": "Table "}
-    name = stem.split("_")[0]
-    for prefix, word in paper.items():
-        if name.startswith(prefix):
-            name = word + name[len(prefix):]
-    return report(f"results/figures/{stem}.png", caption=f"../report/{caption}.rst", category="Figures",
-                  subcategory=subcategory, labels={"figure": name, "model": model})
+INVERTED = inversion_groups(config)
 
 
 rule plot_fig3_reconstruction:
     input:
-        inversions=lambda wc: inversion_files([wc.model], ["train", "generated"]),
+        inversions=lambda wc: expand("results/inversion/{model}/{group}.h5", model=wc.model,
+                                      group=[g for g in ("train", "generated") if g in INVERTED]),
         data=f"results/data/{DATASET}.h5",
         samples="results/samples/{model}.h5",
         code=lib("plots"),
     output:
-        png=figure_report("fig3_reconstruction_{model}", "fig3_reconstruction", "Manifold (section 3)",
-                          model="{model}"),
+        png=report(
+            "results/figures/fig3_reconstruction_{model}.png",
+            caption="../report/fig3_reconstruction.rst",
+            category="Figures",
+            subcategory="Manifold (section 3)",
+            labels={"figure": "Fig 3", "model": "{model}"},
+        ),
         pdf="results/figures/fig3_reconstruction_{model}.pdf",
     params:
         **FIGURE_PARAMS,
@@ -66,7 +56,13 @@ rule plot_fig4_manifold_inference:
         table="results/tables/manifold_inference.csv",
         code=lib("plots"),
     output:
-        png=figure_report("fig4_manifold_inference", "fig4_manifold_inference", "Manifold (section 3)"),
+        png=report(
+            "results/figures/fig4_manifold_inference.png",
+            caption="../report/fig4_manifold_inference.rst",
+            category="Figures",
+            subcategory="Manifold (section 3)",
+            labels={"figure": "Fig 4", "model": "all models"},
+        ),
         pdf="results/figures/fig4_manifold_inference.pdf",
     params:
         dpi=config["figures"]["dpi"],
@@ -88,12 +84,18 @@ rule plot_fig4_manifold_inference:
 
 rule plot_fig5_groups:
     input:
-        inversions=lambda wc: inversion_files([wc.model], inversion_groups(config)),
+        inversions=lambda wc: expand("results/inversion/{model}/{group}.h5", model=wc.model, group=INVERTED),
         data=f"results/data/{DATASET}.h5",
         samples="results/samples/{model}.h5",
         code=lib("plots"),
     output:
-        png=figure_report("fig5_groups_{model}", "fig5_groups", "Manifold (section 3)", model="{model}"),
+        png=report(
+            "results/figures/fig5_groups_{model}.png",
+            caption="../report/fig5_groups.rst",
+            category="Figures",
+            subcategory="Manifold (section 3)",
+            labels={"figure": "Fig 5", "model": "{model}"},
+        ),
         pdf="results/figures/fig5_groups_{model}.pdf",
     params:
         **FIGURE_PARAMS,
@@ -117,7 +119,13 @@ rule plot_fig7_density_inference:
         table="results/tables/density_inference.csv",
         code=lib("plots"),
     output:
-        png=figure_report("fig7_density_inference", "fig7_density_inference", "Density (section 4)"),
+        png=report(
+            "results/figures/fig7_density_inference.png",
+            caption="../report/fig7_density_inference.rst",
+            category="Figures",
+            subcategory="Density (section 4)",
+            labels={"figure": "Fig 7", "model": "all models"},
+        ),
         pdf="results/figures/fig7_density_inference.pdf",
     params:
         dpi=config["figures"]["dpi"],
@@ -143,7 +151,13 @@ rule plot_fig8_likelihood:
         ais=lambda wc: expand("results/ais/{model}/{group}.h5", model=wc.model, group=ais_groups(config)),
         code=lib("plots", "stats"),
     output:
-        png=figure_report("fig8_likelihood_{model}", "fig8_likelihood", "Density (section 4)", model="{model}"),
+        png=report(
+            "results/figures/fig8_likelihood_{model}.png",
+            caption="../report/fig8_likelihood.rst",
+            category="Figures",
+            subcategory="Density (section 4)",
+            labels={"figure": "Fig 8", "model": "{model}"},
+        ),
         pdf="results/figures/fig8_likelihood_{model}.pdf",
     params:
         **FIGURE_PARAMS,
@@ -167,7 +181,13 @@ rule plot_fig9_ais_convergence:
         curves=expand("results/ais_convergence/{model}.h5", model=GAN_MODELS),
         code=lib("plots"),
     output:
-        png=figure_report("fig9_ais_convergence", "fig9_ais_convergence", "Validation (appendix B)"),
+        png=report(
+            "results/figures/fig9_ais_convergence.png",
+            caption="../report/fig9_ais_convergence.rst",
+            category="Figures",
+            subcategory="Validation (appendix B)",
+            labels={"figure": "Fig 9", "model": "all models"},
+        ),
         pdf="results/figures/fig9_ais_convergence.pdf",
     params:
         dpi=config["figures"]["dpi"],
@@ -188,11 +208,17 @@ rule plot_fig9_ais_convergence:
 
 rule plot_fig10_reconstruction_all_models:
     input:
-        inversions=inversion_files(MODELS, ["train", "generated"]),
+        inversions=expand("results/inversion/{model}/{group}.h5", model=MODELS,
+                          group=[g for g in ("train", "generated") if g in INVERTED]),
         code=lib("plots"),
     output:
-        png=figure_report("fig10_reconstruction_all_models", "fig10_reconstruction_all_models",
-                          "Manifold (section 3)"),
+        png=report(
+            "results/figures/fig10_reconstruction_all_models.png",
+            caption="../report/fig10_reconstruction_all_models.rst",
+            category="Figures",
+            subcategory="Manifold (section 3)",
+            labels={"figure": "Fig 10", "model": "all models"},
+        ),
         pdf="results/figures/fig10_reconstruction_all_models.pdf",
     params:
         dpi=config["figures"]["dpi"],
@@ -213,12 +239,19 @@ rule plot_fig10_reconstruction_all_models:
 
 rule plot_fig11_inversions_all_models:
     input:
-        inversions=inversion_files(MODELS, ["train", "test", "generated"]),
+        inversions=expand("results/inversion/{model}/{group}.h5", model=MODELS,
+                          group=[g for g in ("train", "test", "generated") if g in INVERTED]),
         data=f"results/data/{DATASET}.h5",
         samples=expand("results/samples/{model}.h5", model=MODELS),
         code=lib("plots"),
     output:
-        png=figure_report("fig11_inversions_all_models", "fig11_inversions_all_models", "Manifold (section 3)"),
+        png=report(
+            "results/figures/fig11_inversions_all_models.png",
+            caption="../report/fig11_inversions_all_models.rst",
+            category="Figures",
+            subcategory="Manifold (section 3)",
+            labels={"figure": "Fig 11", "model": "all models"},
+        ),
         pdf="results/figures/fig11_inversions_all_models.pdf",
     params:
         **FIGURE_PARAMS,
@@ -242,7 +275,13 @@ rule plot_fig12_likelihood_all_models:
         per_image="results/density/per_image.csv",
         code=lib("plots"),
     output:
-        png=figure_report("fig12_likelihood_all_models", "fig12_likelihood_all_models", "Density (section 4)"),
+        png=report(
+            "results/figures/fig12_likelihood_all_models.png",
+            caption="../report/fig12_likelihood_all_models.rst",
+            category="Figures",
+            subcategory="Density (section 4)",
+            labels={"figure": "Fig 12", "model": "all models"},
+        ),
         pdf="results/figures/fig12_likelihood_all_models.pdf",
     params:
         dpi=config["figures"]["dpi"],
@@ -266,7 +305,13 @@ rule plot_table2_typicality:
         table="results/tables/table2.csv",
         code=lib("plots"),
     output:
-        png=figure_report("table2_typicality", "table2_typicality", "Density (section 4)"),
+        png=report(
+            "results/figures/table2_typicality.png",
+            caption="../report/table2_typicality.rst",
+            category="Figures",
+            subcategory="Density (section 4)",
+            labels={"figure": "Table 2", "model": "all models"},
+        ),
         pdf="results/figures/table2_typicality.pdf",
     params:
         dpi=config["figures"]["dpi"],
@@ -291,7 +336,13 @@ rule plot_training:
         generator="results/models/{model}/generator.pt",
         code=lib("plots"),
     output:
-        png=figure_report("training_{model}", "training", "Models", model="{model}"),
+        png=report(
+            "results/figures/training_{model}.png",
+            caption="../report/training.rst",
+            category="Figures",
+            subcategory="Models",
+            labels={"figure": "training", "model": "{model}"},
+        ),
         pdf="results/figures/training_{model}.pdf",
     params:
         **FIGURE_PARAMS,

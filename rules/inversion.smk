@@ -2,11 +2,6 @@
 # manifold classification and outlier detection (Fig 4).
 
 
-def inversion_shards(wildcards):
-    n = n_shards(config["inversion"]["n_images"], config["inversion"]["shard_size"])
-    return expand("results/inversion/{model}/{group}/shard_{shard}.h5", model=wildcards.model,
-                  group=wildcards.group, shard=range(n))
-
 
 rule invert:
     input:

@@ -15,7 +15,7 @@ rule findings:
     output:
         rst="results/report/workflow.rst",
     params:
-        gan=GAN_MODELS[0] if GAN_MODELS else MODELS[0],
+        audit={"gan": GAN_MODELS[0] if GAN_MODELS else MODELS[0]},
         dataset=config["dataset"],
         ais=config["ais"],
     log:

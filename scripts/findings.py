@@ -6,7 +6,7 @@ from ganaudit import findings, runtime
 
 
 def main(tables_dir: str, template_path: str, out_path: str, params: dict) -> None:
-    s = findings.summarise(tables_dir, params["gan"])
+    s = findings.summarise(tables_dir, params["audit"]["gan"])
     text = findings.render(Path(template_path).read_text(), s, {"dataset": params["dataset"], "ais": params["ais"]})
     Path(out_path).write_text(text)
     log.info("\n%s", text)

@@ -19,12 +19,12 @@ def main(data_path: str | None, out_generator: str, out_losses: str, params: dic
         log.info("training %s on %d images %s, %d classes", kind, len(x), tuple(x.shape[1:]), n_classes)
     if kind == "dcgan":
         cfg = train.TrainConfig(**spec["train"])
-        model, history = train.train_gan(x, y, spec["latent_dim"], spec["width"], cfg, seed)
-        kwargs = dict(latent_dim=spec["latent_dim"], image_shape=tuple(x.shape[1:]), n_classes=n_classes, width=spec["width"])
+        model, history = train.train_gan(x, y, spec["latent_dim"], spec.get("width", 32), cfg, seed)
+        kwargs = dict(latent_dim=spec["latent_dim"], image_shape=tuple(x.shape[1:]), n_classes=n_classes, width=spec.get("width", 32))
     elif kind == "vae":
         cfg = train.TrainConfig(**spec["train"])
-        model, sigma2, history = train.train_vae(x, y, spec["latent_dim"], spec["width"], cfg, seed)
-        kwargs = dict(latent_dim=spec["latent_dim"], image_shape=tuple(x.shape[1:]), n_classes=n_classes, width=spec["width"])
+        model, sigma2, history = train.train_vae(x, y, spec["latent_dim"], spec.get("width", 32), cfg, seed)
+        kwargs = dict(latent_dim=spec["latent_dim"], image_shape=tuple(x.shape[1:]), n_classes=n_classes, width=spec.get("width", 32))
         meta["decoder_sigma2"] = sigma2
     elif kind == "ppca":
         from ganaudit.models.ppca import fit_ppca

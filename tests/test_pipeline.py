@@ -61,3 +61,8 @@ def test_group_names_follow_config():
     assert workflow.group_names(cfg) == ["train", "test", "other_classes", "generated", "generated_calibration", "animals"]
     cfg["dataset"] = {"source": {"kind": "none"}, "classes": [0]}
     assert workflow.group_names(cfg) == ["generated", "generated_calibration", "animals"]
+
+
+def test_ais_config_extra_wins_over_overrides():
+    cfg = pipeline.ais_config({"preset": "paper", "overrides": {"n_steps": 10}}, n_steps=25)
+    assert cfg.n_steps == 25

@@ -1,0 +1,49 @@
+import pandas as pd
+
+from ganaudit import findings
+
+
+def _tables(tmp_path):
+    pd.DataFrame([
+        {"method": "manifold (gan)", "distance": "L2", "task": "classification", "class": "all", "metric": "accuracy", "value": 0.6, "n_images": 10},
+        {"method": "manifold (gan)", "distance": "P", "task": "classification", "class": "all", "metric": "accuracy", "value": 0.7, "n_images": 10},
+        {"method": "manifold (gan)", "distance": "L2", "task": "outlier_detection", "class": "mean", "metric": "auroc", "value": 0.4, "n_images": 30},
+        {"method": "manifold (gan)", "distance": "P", "task": "outlier_detection", "class": "mean", "metric": "auroc", "value": 0.5, "n_images": 30},
+        {"method": "1NN (training images)", "distance": "L2", "task": "classification", "class": "all", "metric": "accuracy", "value": 0.9, "n_images": 10},
+        {"method": "1NN (training images)", "distance": "P", "task": "classification", "class": "all", "metric": "accuracy", "value": 0.95, "n_images": 10},
+        {"method": "1NN (training images)", "distance": "L2", "task": "outlier_detection", "class": "mean", "metric": "auroc", "value": 0.8, "n_images": 30},
+        {"method": "1NN (training images)", "distance": "P", "task": "outlier_detection", "class": "mean", "metric": "auroc", "value": 0.9, "n_images": 30},
+    ]).to_csv(tmp_path / "manifold_inference.csv", index=False)
+    pd.DataFrame([{"model": "gan", "group": "train", "median_psnr_db": 15.0, "median_mse_model_scale": 0.12},
+                  {"model": "gan", "group": "generated", "median_psnr_db": 35.0, "median_mse_model_scale": 0.0013}]
+                 ).to_csv(tmp_path / "inversion_validation.csv", index=False)
+    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v} for g, v in
+                  [("train", -100.0), ("test", -110.0), ("constant_colour", 50.0), ("animals", -300.0), ("generated", 20.0)]]
+                 ).to_csv(tmp_path / "ll_per_group.csv", index=False)
+    pd.DataFrame([{"model": "gan", "images": "all groups", "spearman_rho": -0.4, "spearman_p": 1e-3}]
+                 ).to_csv(tmp_path / "patch_cv_correlation.csv", index=False)
+    pd.DataFrame([{"model": "gan", "group": g, "n": n, "fraction_typical": f} for g, n, f in
+                  [("generated", 75, 0.95), ("train", 75, 0.0), ("test", 75, 0.02), ("generated", 10, 0.9)]]
+                 ).to_csv(tmp_path / "table2.csv", index=False)
+
+
+def test_summary_numbers_and_verdicts(tmp_path):
+    _tables(tmp_path)
+    s = findings.summarise(tmp_path, "gan")
+    assert s["manifold"]["ratio"] == 0.12 / 0.0013 and s["manifold"]["holds"]
+    assert s["inference"]["gan_auc_p"] == 0.5 and s["inference"]["nn_acc_p"] == 0.95 and s["inference"]["holds"]
+    assert s["density"]["above_test"] == "constant_colour" and s["density"]["holds"]
+    assert s["typicality"]["n"] == 75 and s["typicality"]["train"] == 0.0 and s["typicality"]["holds"]
+    text = findings.render("$v1 $train_psnr/$gen_psnr; $above_test; N=$typ_n train $typ_train", s,
+                           {"dataset": {"name": "mnist", "classes": [0, 1]}, "ais": {"preset": "paper", "overrides": {}}})
+    assert text == "**reproduced** 15.0/35.0; constant_colour; N=75 train 0.00"
+
+
+def test_not_reproduced_is_said(tmp_path):
+    _tables(tmp_path)
+    pd.DataFrame([{"model": "gan", "group": "train", "median_psnr_db": 30.0, "median_mse_model_scale": 0.002},
+                  {"model": "gan", "group": "generated", "median_psnr_db": 35.0, "median_mse_model_scale": 0.0013}]
+                 ).to_csv(tmp_path / "inversion_validation.csv", index=False)
+    s = findings.summarise(tmp_path, "gan")
+    assert not s["manifold"]["holds"]
+    assert findings.verdict(False) == "**not reproduced in this run**"
