@@ -18,14 +18,23 @@ the test images of that class, the outliers every other image scored, and the sc
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 from numpy.typing import ArrayLike
 from scipy.stats import rankdata
-from torch import Tensor
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+
+def _is_tensor(x: object) -> bool:
+    """True for a torch tensor, without importing torch (light scripts never load it)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 __all__ = [
     "auroc",
@@ -44,7 +53,7 @@ SUMMARY_COLUMNS = ["method", "distance", "task", "class", "metric", "value", "n_
 
 
 def _as_1d(x: ArrayLike, name: str) -> np.ndarray:
-    a = np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=np.float64)
+    a = np.asarray(x.detach().cpu() if _is_tensor(x) else x, dtype=np.float64)
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
     if np.isnan(a).any():
@@ -53,7 +62,7 @@ def _as_1d(x: ArrayLike, name: str) -> np.ndarray:
 
 
 def _as_2d(x: ArrayLike, name: str) -> np.ndarray:
-    a = np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=np.float64)
+    a = np.asarray(x.detach().cpu() if _is_tensor(x) else x, dtype=np.float64)
     if a.ndim != 2:
         raise ValueError(f"{name} must have shape [N, K], got shape {a.shape}")
     return a
@@ -107,8 +116,8 @@ def classify(scores: ArrayLike, higher_is_better: bool) -> np.ndarray:
 
 def accuracy(pred: ArrayLike, labels: ArrayLike) -> float:
     """Fraction of ``pred == labels`` (both ``[N]`` integer class indices); NaN when N = 0."""
-    p = np.asarray(pred.cpu() if isinstance(pred, Tensor) else pred)
-    y = np.asarray(labels.cpu() if isinstance(labels, Tensor) else labels)
+    p = np.asarray(pred.cpu() if _is_tensor(pred) else pred)
+    y = np.asarray(labels.cpu() if _is_tensor(labels) else labels)
     if p.ndim != 1 or p.shape != y.shape:
         raise ValueError(f"pred and labels must be 1-D of equal length, got shapes {p.shape} and {y.shape}")
     if p.size == 0:
@@ -138,8 +147,8 @@ def per_class_outlier_auroc(score: ArrayLike, labels: ArrayLike, inlier_candidat
     """
     s = _as_2d(score, "score")
     n, k = s.shape
-    y = np.asarray(labels.cpu() if isinstance(labels, Tensor) else labels)
-    m = np.asarray(inlier_candidates.cpu() if isinstance(inlier_candidates, Tensor) else inlier_candidates)
+    y = np.asarray(labels.cpu() if _is_tensor(labels) else labels)
+    m = np.asarray(inlier_candidates.cpu() if _is_tensor(inlier_candidates) else inlier_candidates)
     if y.shape != (n,):
         raise ValueError(f"labels must have shape ({n},), got {y.shape}")
     if m.shape != (n,) or m.dtype != np.bool_:
@@ -154,10 +163,9 @@ def per_class_outlier_auroc(score: ArrayLike, labels: ArrayLike, inlier_candidat
     return out
 
 
-@torch.no_grad()
 def nearest_class_distances(query: Tensor | np.ndarray, reference: Tensor | np.ndarray,
                             ref_labels: Tensor | np.ndarray, n_classes: int, chunk: int = 1024,
-                            ref_chunk: int = 8192, dtype: torch.dtype | None = None) -> np.ndarray:
+                            ref_chunk: int = 8192, dtype: "torch.dtype | None" = None) -> np.ndarray:
     """Squared Euclidean distance from each query to the nearest reference of each class (1NN).
 
     Serves both 1NN baselines: ``F`` = a flattened image on the model scale (L2) or an LPIPS
@@ -178,6 +186,13 @@ def nearest_class_distances(query: Tensor | np.ndarray, reference: Tensor | np.n
         float64 ``[N, K]``: squared distance (units of the features², e.g. LPIPS for an LPIPS
         embedding) to the nearest reference of each class; ``inf`` for a class with no reference.
     """
+    import torch
+
+    with torch.no_grad():
+        return _nearest_class_distances(torch, query, reference, ref_labels, n_classes, chunk, ref_chunk, dtype)
+
+
+def _nearest_class_distances(torch, query, reference, ref_labels, n_classes, chunk, ref_chunk, dtype) -> np.ndarray:
     q = torch.as_tensor(query)
     r = torch.as_tensor(reference)
     lab = torch.as_tensor(ref_labels)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from ganaudit import data
-from ganaudit.models.base import Generator
+if TYPE_CHECKING:  # torch is imported inside the functions that need it: light scripts never load it
+    import torch
+
+    from ganaudit import data
+    from ganaudit.models.base import Generator
 
 log = logging.getLogger("ganaudit.pipeline")
 
@@ -57,7 +59,9 @@ def make_perceptual(params: dict[str, Any], device: torch.device | str = "cpu"):
 def invert_group(generator: Generator, group: data.ImageGroup, group_name: str, inversion_params: dict[str, Any],
                  perceptual, seed: int, device: torch.device) -> dict[str, np.ndarray]:
     """Invert every image of ``group`` (under the classes `evaluation_pairs` says) and measure errors."""
-    from ganaudit import inversion
+    import torch
+
+    from ganaudit import data, inversion
     from ganaudit.distances import mse
 
     n, k = len(group), generator.n_classes or 1
@@ -89,6 +93,8 @@ def invert_group(generator: Generator, group: data.ImageGroup, group_name: str, 
 
 
 def batched(fn, a: torch.Tensor, b: torch.Tensor, batch: int = 256) -> np.ndarray:
+    import torch
+
     if len(a) == 0:
         return np.empty(0)
     return torch.cat([fn(a[i:i + batch], b[i:i + batch]).detach().cpu() for i in range(0, len(a), batch)]).numpy()
@@ -101,6 +107,9 @@ def ais_group(generator: Generator, group: data.ImageGroup, group_name: str, sig
     Image ``i`` of the group (``first_index + i`` in the whole group) with class ``c`` draws its random
     numbers from seed ``seed + (first_index + i) * K + c``: independent of sharding and batching.
     """
+    import torch
+
+    from ganaudit import data
     from ganaudit.ais import ais_log_likelihood
 
     n, k = len(group), generator.n_classes or 1

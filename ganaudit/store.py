@@ -46,13 +46,17 @@ def git_commit(cwd: str | os.PathLike | None = None) -> str:
 
 def provenance(config: Mapping[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
     """The attrs every artifact carries."""
-    import torch
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:
+        torch_version = "not installed"
     return {
         "config": json.dumps(config or {}, sort_keys=True, default=str),
         "seed": -1 if seed is None else int(seed),
         "ganaudit_version": ganaudit.__version__,
-        "torch_version": str(torch.__version__),
+        "torch_version": torch_version,
         "h5py_version": h5py.__version__,
         "numpy_version": np.__version__,
         "git_commit": git_commit(),

@@ -16,6 +16,21 @@ from ganaudit.workflow import check_config, group_names, is_builtin, inversion_g
 
 check_config(config)
 
+
+def _canonical(value):
+    """Sort mapping keys recursively: Snakemake compares params by their text, so the order of keys in a
+    config file must not matter (reordering config.yaml reruns nothing)."""
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+_sorted = _canonical(config)
+config.clear()
+config.update(_sorted)
+
 DATASET = config["dataset"]["name"]
 MODELS = list(config["models"])
 GAN_MODELS = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]
@@ -82,7 +97,11 @@ def inversion_shards(wildcards):
                   group=wildcards.group, shard=range(n))
 
 
+def ais_n_images(group):
+    return config["ais"]["n_images_by_group"].get(group, config["ais"]["n_images"])
+
+
 def ais_shards(wildcards):
-    n = n_shards(config["ais"]["n_images"], config["ais"]["shard_size"])
+    n = n_shards(ais_n_images(wildcards.group), config["ais"]["shard_size"])
     return expand("results/ais/{model}/{group}/shard_{shard}.h5", model=wildcards.model,
                   group=wildcards.group, shard=range(n))

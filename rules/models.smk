@@ -13,6 +13,7 @@ rule train_model:
         spec=lambda wc: config["models"][wc.model],
         seed=config["seed"],
         device=config["device"],
+    priority: 10  # the longest stage: start training before anything else competes for the cores
     log:
         "logs/train_model/{model}.log",
     benchmark:

@@ -46,6 +46,8 @@ def test_resume_after_sigkill_gives_identical_artifacts(smoke_run, tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+    # a killed Snakemake leaves its lock behind: the documented recovery is --unlock, then --rerun-incomplete
+    snakemake(wd, "--configfile", "configs/smoke.yaml", "--unlock")
     snakemake(wd, "--configfile", "configs/smoke.yaml", "--rerun-incomplete")
     reference = sorted(p.relative_to(smoke_run) for p in (smoke_run / "results").rglob("*.h5"))
     resumed = sorted(p.relative_to(wd) for p in (wd / "results").rglob("*.h5"))

@@ -197,6 +197,7 @@ def load_generator(spec: Mapping[str, Any], device: str | torch.device = "cpu") 
     """Load the pretrained generator described by ``spec`` (``kind`` + kind-specific keys, see the
     module docstring) onto ``device`` and wrap it in the `Generator` protocol."""
     check_spec(spec)
+    kind = spec["kind"]
     loader = {
         "torch_module": _load_torch_module,
         "studiogan": _load_studiogan,
