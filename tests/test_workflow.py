@@ -30,7 +30,7 @@ def test_smoke_targets_exist_and_are_non_empty(smoke_run: Path):
         "tables/manifold_inference.csv", "tables/manifold_inference.md", "tables/table1.csv", "tables/table1.md",
         "tables/table2.csv", "tables/table2.md", "tables/table3.csv", "tables/density_inference.csv",
         "tables/ais_validation.csv", "tables/inversion_validation.csv", "data/mnist.h5",
-        "models/gan/generator.pt", "models/vae/generator.pt", "models/ppca/generator.pt",
+        "models/gan/generator.pt", "models/ppca/generator.pt",
         "inversion/gan/train.h5", "ais/gan/test.h5", "sigma/gan.json", "typicality/gan.csv",
     ]
     for rel in expected:
