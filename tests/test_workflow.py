@@ -82,3 +82,14 @@ def test_lint_is_clean():
 
     proc = snakemake(REPO, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_report_contains_every_figure_and_the_findings(smoke_run: Path):
+    snakemake(smoke_run, "--configfile", "configs/smoke.yaml", "--report", "results/report.html")
+    html = (smoke_run / "results" / "report.html").read_text(errors="replace")
+    figures = sorted(p.name for p in (smoke_run / "results" / "figures").glob("*.png"))
+    assert figures
+    missing = [f for f in figures if f not in html]
+    assert not missing, f"figures missing from the report: {missing}"
+    # the front page is the findings template filled with this run's numbers, not the raw template
+    assert "$v1" not in html and ("reproduced" in html)
