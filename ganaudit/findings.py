@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-OOD_KINDS = ("other_classes", "constant_colour")
+NEAR_CHANCE_AUROC = 0.6
 
 
 def _fmt(v: Any, spec: str = ".3g") -> str:
@@ -46,7 +46,11 @@ def inference_finding(manifold: pd.DataFrame, gan: str, perceptual: str) -> dict
         out[f"nn_acc_{key}"] = _mean_row(manifold, b, dist, "classification")
         out[f"gan_auc_{key}"] = _mean_row(manifold, g, dist, "outlier_detection")
         out[f"nn_auc_{key}"] = _mean_row(manifold, b, dist, "outlier_detection")
-    out["holds"] = bool(out["gan_auc_p"] < out["nn_auc_p"] and out["gan_acc_p"] <= out["nn_acc_p"])
+    below_1nn = bool(out["gan_auc_p"] < out["nn_auc_p"] and out["gan_acc_p"] <= out["nn_acc_p"])
+    near_chance = bool(out["gan_auc_p"] <= NEAR_CHANCE_AUROC)
+    # the paper's claim is the strong one: the GAN is worse than 1NN *and* no better than chance at
+    # telling out-of-distribution images apart; below 1NN but well above chance is only part of it
+    out["holds"] = "yes" if below_1nn and near_chance else ("partly" if below_1nn else "no")
     return out
 
 
@@ -84,8 +88,10 @@ def summarise(tables_dir: str | Path, gan: str) -> dict[str, Any]:
     }
 
 
-def verdict(holds: bool) -> str:
-    return "**reproduced**" if holds else "**not reproduced in this run**"
+def verdict(holds: bool | str) -> str:
+    if holds == "partly":
+        return "**partly reproduced** (the GAN is below the 1NN baseline, but well above chance)"
+    return "**reproduced**" if holds in (True, "yes") else "**not reproduced in this run**"
 
 
 def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:

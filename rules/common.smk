@@ -85,7 +85,7 @@ def all_targets():
         "results/tables/density_inference.csv",
         "results/tables/ais_validation.csv",
         "results/tables/inversion_validation.csv",
-
+        "results/report/workflow.rst",
     ]
     targets += expand("results/figures/{fig}.png", fig=FIGURES)
     return targets

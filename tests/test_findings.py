@@ -31,7 +31,7 @@ def test_summary_numbers_and_verdicts(tmp_path):
     _tables(tmp_path)
     s = findings.summarise(tmp_path, "gan")
     assert s["manifold"]["ratio"] == 0.12 / 0.0013 and s["manifold"]["holds"]
-    assert s["inference"]["gan_auc_p"] == 0.5 and s["inference"]["nn_acc_p"] == 0.95 and s["inference"]["holds"]
+    assert s["inference"]["gan_auc_p"] == 0.5 and s["inference"]["nn_acc_p"] == 0.95 and s["inference"]["holds"] == "yes"
     assert s["density"]["above_test"] == "constant_colour" and s["density"]["holds"]
     assert s["typicality"]["n"] == 75 and s["typicality"]["train"] == 0.0 and s["typicality"]["holds"]
     text = findings.render("$v1 $train_psnr/$gen_psnr; $above_test; N=$typ_n train $typ_train", s,
@@ -47,3 +47,13 @@ def test_not_reproduced_is_said(tmp_path):
     s = findings.summarise(tmp_path, "gan")
     assert not s["manifold"]["holds"]
     assert findings.verdict(False) == "**not reproduced in this run**"
+
+
+def test_partly_when_below_1nn_but_above_chance(tmp_path):
+    _tables(tmp_path)
+    df = pd.read_csv(tmp_path / "manifold_inference.csv")
+    df.loc[(df.method == "manifold (gan)") & (df.distance == "P") & (df.task == "outlier_detection"), "value"] = 0.85
+    df.to_csv(tmp_path / "manifold_inference.csv", index=False)
+    s = findings.summarise(tmp_path, "gan")
+    assert s["inference"]["holds"] == "partly"
+    assert findings.verdict("partly").startswith("**partly reproduced**")

@@ -92,4 +92,5 @@ def test_report_contains_every_figure_and_the_findings(smoke_run: Path):
     missing = [f for f in figures if f not in html]
     assert not missing, f"figures missing from the report: {missing}"
     # the front page is the findings template filled with this run's numbers, not the raw template
-    assert "$v1" not in html and ("reproduced" in html)
+    filled = "$v1" not in html and "reproduced" in html
+    assert filled, "the report's front page was not filled with this run's findings"
