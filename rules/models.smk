@@ -58,7 +58,7 @@ rule train_classifier:
     output:
         "results/classifier/classifier.pt",
     params:
-        train=config["classifier"]["train"],
+        train=config["classifier"].get("train", {}),
         seed=config["seed"],
     log:
         "logs/train_classifier/classifier.log",
