@@ -75,7 +75,19 @@ def typicality_finding(table2: pd.DataFrame, gan: str) -> dict[str, Any]:
             "holds": bool(at.get("train", np.nan) < 0.5 * at.get("generated", np.nan))}
 
 
-def summarise(tables_dir: str | Path, gan: str) -> dict[str, Any]:
+def convergence_finding(convergence_path: str | Path | None) -> dict[str, Any]:
+    """How much the AIS estimates still moved over the last increase of the number of steps (Fig 9)."""
+    if convergence_path is None or not Path(convergence_path).exists():
+        return {"last_change": float("nan"), "steps": "n/a"}
+    from ganaudit import store
+
+    d = store.read(convergence_path, ["n_steps", "log_px"])
+    steps, ll = d["n_steps"], d["log_px"]
+    change = float(np.max(np.abs(ll[-1] - ll[-2]))) if len(steps) > 1 else float("nan")
+    return {"last_change": change, "steps": f"{int(steps[-2])} → {int(steps[-1])}" if len(steps) > 1 else "n/a"}
+
+
+def summarise(tables_dir: str | Path, gan: str, convergence_path: str | Path | None = None) -> dict[str, Any]:
     t = Path(tables_dir)
     manifold = pd.read_csv(t / "manifold_inference.csv")
     perceptual = next((d for d in manifold.distance.unique() if d != "L2"), "perceptual")
@@ -85,6 +97,7 @@ def summarise(tables_dir: str | Path, gan: str) -> dict[str, Any]:
         "inference": inference_finding(manifold, gan, perceptual),
         "density": density_finding(pd.read_csv(t / "ll_per_group.csv"), pd.read_csv(t / "patch_cv_correlation.csv"), gan),
         "typicality": typicality_finding(pd.read_csv(t / "table2.csv"), gan),
+        "convergence": convergence_finding(convergence_path),
     }
 
 
@@ -109,5 +122,7 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "rho": _fmt(d["rho"], ".2f"), "rho_p": _fmt(d["p"], ".2g"),
         "v4": verdict(ty["holds"]), "typ_n": str(ty["n"]), "typ_gen": _fmt(ty["generated"], ".2f"),
         "typ_train": _fmt(ty["train"], ".2f"), "typ_test": _fmt(ty["test"], ".2f"),
+        "conv_change": _fmt(s.get("convergence", {}).get("last_change", float("nan")), ".0f"),
+        "conv_steps": s.get("convergence", {}).get("steps", "n/a"),
     }
     return string.Template(template).safe_substitute(values)

@@ -11,6 +11,7 @@ rule findings:
             "results/tables/table2.csv",
         ],
         template="report/workflow.rst",
+        convergence=f"results/ais_convergence/{GAN_MODELS[0] if GAN_MODELS else MODELS[0]}.h5",
         code=lib("findings"),
     output:
         rst="results/report/workflow.rst",

@@ -5,8 +5,8 @@ from pathlib import Path
 from ganaudit import findings, runtime
 
 
-def main(tables_dir: str, template_path: str, out_path: str, params: dict) -> None:
-    s = findings.summarise(tables_dir, params["audit"]["gan"])
+def main(tables_dir: str, template_path: str, convergence_path: str, out_path: str, params: dict) -> None:
+    s = findings.summarise(tables_dir, params["audit"]["gan"], convergence_path)
     text = findings.render(Path(template_path).read_text(), s, {"dataset": params["dataset"], "ais": params["ais"]})
     Path(out_path).write_text(text)
     log.info("\n%s", text)
@@ -14,5 +14,6 @@ def main(tables_dir: str, template_path: str, out_path: str, params: dict) -> No
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0])
-    main(str(Path(snakemake.input.tables[0]).parent), snakemake.input.template, snakemake.output.rst,
+    main(str(Path(snakemake.input.tables[0]).parent), snakemake.input.template, snakemake.input.convergence,
+         snakemake.output.rst,
          runtime.as_dict(snakemake.params))

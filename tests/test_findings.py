@@ -57,3 +57,18 @@ def test_partly_when_below_1nn_but_above_chance(tmp_path):
     s = findings.summarise(tmp_path, "gan")
     assert s["inference"]["holds"] == "partly"
     assert findings.verdict("partly").startswith("**partly reproduced**")
+
+
+def test_convergence_change_is_reported(tmp_path):
+    import numpy as np
+
+    from ganaudit import store
+
+    _tables(tmp_path)
+    store.write(tmp_path / "conv.h5", {"n_steps": np.array([50, 100, 500]),
+                                       "log_px": np.array([[-900.0, -800.0], [-700.0, -650.0], [-600.0, -640.0]])})
+    s = findings.summarise(tmp_path, "gan", tmp_path / "conv.h5")
+    assert s["convergence"]["last_change"] == 100.0 and s["convergence"]["steps"] == "100 → 500"
+    text = findings.render("$conv_steps: $conv_change", s, {"dataset": {"name": "m", "classes": [0]},
+                                                             "ais": {"preset": "paper", "overrides": {}}})
+    assert text == "100 → 500: 100"
