@@ -22,7 +22,7 @@ def main(data_path: str | None, generator_paths: list[str], sigma_paths: list[st
         G = registry.load_generator(gpath, dev)
         sigma2 = json.load(open(spath))["sigma2_model_scale"]
         if data_path:
-            train = data.read_group(data_path, "train", 5000)
+            train = data.read_group(data_path, "train", v["ppca_train_images"])
             test = data.read_group(data_path, "test", v["n_images"])
             n_classes = G.n_classes
             ppca = fit_ppca(data.to_model_scale(train.images), torch.as_tensor(train.labels) if n_classes else None,
