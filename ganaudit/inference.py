@@ -11,7 +11,8 @@ modelled class ``c``:
 
 Classification takes the best class per row (`classify`, `accuracy`). Outlier detection
 (`per_class_outlier_auroc`) treats each class in turn as the inlier distribution: the inliers are
-the test images of that class, the outliers every other image scored, and the score is column ``c``.
+the test images of that class (the model's own samples when there is no test group, see
+`inlier_group`), the outliers every other image scored, and the score is column ``c``.
 `auroc` is the exact Mann–Whitney statistic. `summarise_classification` /
 `summarise_outlier_detection` turn results into tidy rows for tables and figures.
 """
@@ -19,13 +20,15 @@ the test images of that class, the outliers every other image scored, and the sc
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import rankdata
+
+from ganaudit.workflow import inlier_group, scored_groups
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -41,6 +44,10 @@ __all__ = [
     "classify",
     "accuracy",
     "per_class_outlier_auroc",
+    "inlier_group",
+    "scored_groups",
+    "describe_inliers",
+    "outlier_detection_inputs",
     "nearest_class_distances",
     "summarise_classification",
     "summarise_outlier_detection",
@@ -161,6 +168,38 @@ def per_class_outlier_auroc(score: ArrayLike, labels: ArrayLike, inlier_candidat
         inl = m & (y == c)
         out[c] = auroc(col[inl & ok], col[~inl & ok])
     return out
+
+
+def describe_inliers(group: str | None) -> str:
+    """A table note saying which images were the inliers (`group` from `inlier_group`)."""
+    return {
+        "test": "inliers are the test images of each modelled class",
+        "generated": "there is no test group, so the inliers are the model's own samples (`generated`)",
+        None: "no inlier group was evaluated (neither `test` nor `generated`), so no AUROC can be formed",
+    }[group]
+
+
+def outlier_detection_inputs(groups: Mapping[str, Mapping[str, np.ndarray]], key: str,
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None]:
+    """Stack the groups' ``[n, K]`` scores for `per_class_outlier_auroc`.
+
+    Args:
+        groups: ``{group: {key: [n, K] scores, "labels": [n]}}``; empty groups are skipped.
+        key: the score array to stack (e.g. ``"mse"``, ``"log_px_class"``).
+
+    Returns:
+        ``(scores [N, K], labels [N], inlier mask [N], inlier group)``. The inliers are the rows of
+        `inlier_group`. Samples of an unconditional model carry label −1; with one score column
+        they are inliers of column 0, so their label is read as 0.
+    """
+    names = [g for g in groups if len(groups[g]["labels"])]
+    ref = inlier_group(names)
+    scores = np.concatenate([np.asarray(groups[g][key], dtype=np.float64) for g in names])
+    labels = np.concatenate([np.asarray(groups[g]["labels"]) for g in names]).astype(np.int64)
+    inlier = np.concatenate([np.full(len(groups[g]["labels"]), g == ref) for g in names])
+    if scores.ndim == 2 and scores.shape[1] == 1:
+        labels = np.where(inlier & (labels < 0), 0, labels)
+    return scores, labels, inlier, ref
 
 
 def nearest_class_distances(query: Tensor | np.ndarray, reference: Tensor | np.ndarray,

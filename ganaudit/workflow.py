@@ -3,6 +3,7 @@ groups exist, and the shard ranges."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 BUILTIN_KINDS = {"dcgan", "vae", "ppca"}
@@ -81,3 +82,27 @@ def shard_range(shard: int, shard_size: int, n_images: int, n_available: int) ->
     n = min(n_images, n_available)
     start = min(shard * shard_size, n)
     return start, min(start + shard_size, n)
+
+
+def inlier_group(groups: Iterable[str]) -> str | None:
+    """The group whose images are the inliers of outlier detection.
+
+    ``test`` (held-out training-distribution images) when it is present; otherwise ``generated``,
+    the model's own samples: for a third-party GAN whose training data is absent they are the only
+    in-distribution reference there is, so the question becomes "does the score separate the
+    model's own samples from out-of-distribution images?". ``None`` when neither is present.
+    """
+    names = list(groups)
+    return next((g for g in ("test", "generated") if g in names), None)
+
+
+def scored_groups(groups: Iterable[str]) -> list[str]:
+    """The groups that take part in outlier detection, in their given order.
+
+    Never ``train`` (the model was fitted to it) nor ``generated_calibration`` (it only sets the
+    typicality threshold); ``generated`` only when it is the inlier group (`inlier_group`), since
+    next to a test group the model's own samples are neither inliers nor outliers.
+    """
+    names = list(groups)
+    ref = inlier_group(names)
+    return [g for g in names if g not in ("train", "generated_calibration") and (g != "generated" or ref == "generated")]

@@ -75,7 +75,7 @@ rule nn_baseline:
 rule manifold_inference:
     input:
         inversions=expand("results/inversion/{model}/{group}.h5", model=MODELS,
-                          group=[g for g in inversion_groups(config) if not g.startswith("generated") and g != "train"]),
+                          group=scored_groups(inversion_groups(config))),
         baseline="results/baseline/nearest_neighbour.h5" if HAS_TRAIN else [],
         code=lib("inference"),
     output:

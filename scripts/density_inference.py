@@ -35,18 +35,16 @@ def per_image_table(lls: dict[str, dict[str, dict]], patch: int) -> pd.DataFrame
     return pd.concat(rows, ignore_index=True)
 
 
-def inference_table(lls: dict[str, dict[str, dict]], baseline_path: str | None) -> pd.DataFrame:
-    frames = []
-    eval_groups = lambda gs: [g for g in gs if not g.startswith("generated") and g != "train" and len(gs[g]["labels"])]
+def inference_table(lls: dict[str, dict[str, dict]], baseline_path: str | None) -> tuple[pd.DataFrame, str | None]:
+    """Generative classification on `test` and outlier detection over `inference.scored_groups`."""
+    frames, ref = [], None
     n_used: dict[str, int] = {}
     for model, groups in lls.items():
-        names = eval_groups(groups)
-        scores = np.concatenate([groups[g]["log_px_class"] for g in names])
-        labels = np.concatenate([groups[g]["labels"] for g in names])
-        inlier = np.concatenate([np.full(len(groups[g]["labels"]), g == "test") for g in names])
-        n_used = {g: len(groups[g]["labels"]) for g in names}
-        if "test" in groups and scores.shape[1] > 1:
-            t = groups["test"]
+        used = {g: groups[g] for g in inference.scored_groups(groups) if len(groups[g]["labels"])}
+        scores, labels, inlier, ref = inference.outlier_detection_inputs(used, "log_px_class")
+        n_used = {g: len(d["labels"]) for g, d in used.items()}
+        if "test" in used and scores.shape[1] > 1:
+            t = used["test"]
             frames.append(inference.summarise_classification(f"density ({model})", "log-likelihood", t["log_px_class"],
                                                               t["labels"], higher_is_better=True))
         frames.append(inference.summarise_outlier_detection(f"density ({model})", "log-likelihood", scores, labels,
@@ -54,19 +52,17 @@ def inference_table(lls: dict[str, dict[str, dict]], baseline_path: str | None) 
     if baseline_path:
         base = store.read(baseline_path)
         metric = store.read_attrs(baseline_path).get("perceptual_metric", "perceptual")
-        names = [g for g in n_used if f"groups/{g}/perceptual" in base]
         # the same images as the AIS groups (a prefix of the inverted images)
-        s = {g: base[f"groups/{g}/perceptual"][: n_used[g]] for g in names}
-        lab = {g: base[f"groups/{g}/labels"][: n_used[g]] for g in names}
-        scores = np.concatenate([s[g] for g in names])
-        labels = np.concatenate([lab[g] for g in names])
-        inlier = np.concatenate([np.full(len(lab[g]), g == "test") for g in names])
-        if "test" in s:
-            frames.append(inference.summarise_classification("1NN (training images)", metric, s["test"], lab["test"],
-                                                              higher_is_better=False))
+        bgroups = {g: {"perceptual": base[f"groups/{g}/perceptual"][: n], "labels": base[f"groups/{g}/labels"][: n]}
+                   for g, n in n_used.items() if f"groups/{g}/perceptual" in base}
+        scores, labels, inlier, _ = inference.outlier_detection_inputs(bgroups, "perceptual")
+        if "test" in bgroups:
+            t = bgroups["test"]
+            frames.append(inference.summarise_classification("1NN (training images)", metric, t["perceptual"],
+                                                              t["labels"], higher_is_better=False))
         frames.append(inference.summarise_outlier_detection("1NN (training images)", metric, scores, labels, inlier,
                                                             higher_is_outlier=True))
-    return inference.summarise(frames)
+    return inference.summarise(frames), ref
 
 
 def main(inp, out, params: dict) -> None:
@@ -81,9 +77,11 @@ def main(inp, out, params: dict) -> None:
     tables.write_table(groups, out.groups, out.groups_md, "Log-likelihood per image group (nats; bits/dim)",
                        ["log p(x) under the class mixture with a uniform class prior (see ganaudit.pipeline.marginal_log_px)."])
 
-    inf = inference_table(lls, inp.get("baseline") or None)
+    inf, ref = inference_table(lls, inp.get("baseline") or None)
     tables.write_table(inf, out.inference, out.inference_md, "Density inference (paper Fig 7): generative classification "
-                       "(argmax_c log p(x|c)) and per-class outlier detection (score: −log p(x|c))")
+                       "(argmax_c log p(x|c)) and per-class outlier detection (score: −log p(x|c))",
+                       [f"Outlier detection: {inference.describe_inliers(ref)}; outliers are every other scored group "
+                        "(the training images and the calibration samples are not scored)."])
 
     corr = []
     # the calibration samples only set the typicality threshold; like Fig 8, the correlation leaves them out

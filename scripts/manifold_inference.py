@@ -19,40 +19,39 @@ def load_errors(paths: list[str]) -> dict[str, dict[str, dict]]:
     return out
 
 
-def evaluate(groups: dict[str, dict], method: str, keys: dict[str, str]) -> pd.DataFrame:
-    """Classification on `test`; per-class outlier detection (inliers: test images of the class)."""
-    frames = []
-    names = [g for g in groups if len(groups[g]["labels"])]
-    labels = np.concatenate([groups[g]["labels"] for g in names])
-    inlier = np.concatenate([np.full(len(groups[g]["labels"]), g == "test") for g in names])
+def evaluate(groups: dict[str, dict], method: str, keys: dict[str, str]) -> tuple[pd.DataFrame, str | None]:
+    """Classification on `test`; per-class outlier detection (inliers: `inference.inlier_group`)."""
+    frames, ref = [], None
     for distance, key in keys.items():
-        scores = np.concatenate([groups[g][key] for g in names])
+        scores, labels, inlier, ref = inference.outlier_detection_inputs(groups, key)
         if "test" in groups and scores.shape[1] > 1:
             t = groups["test"]
             frames.append(inference.summarise_classification(method, distance, t[key], t["labels"], higher_is_better=False))
         frames.append(inference.summarise_outlier_detection(method, distance, scores, labels, inlier, higher_is_outlier=True))
-    return inference.summarise(frames)
+    return inference.summarise(frames), ref
 
 
 def main(inversion_paths: list[str], baseline_path: str | None, out_csv: str, out_md: str) -> None:
     errors = load_errors(inversion_paths)
-    frames = []
+    frames, refs = [], set()
     metric = "perceptual"
     for model, groups in errors.items():
         metric = next(iter(groups.values()))["metric"]
-        frames.append(evaluate(groups, f"manifold ({model})", {"L2": "mse", metric: "perceptual"}))
+        df, ref = evaluate(groups, f"manifold ({model})", {"L2": "mse", metric: "perceptual"})
+        frames.append(df)
+        refs.add(ref)
     if baseline_path:
         base = store.read(baseline_path)
         bgroups = {}
         for key, arr in base.items():
             _, g, name = key.split("/")
             bgroups.setdefault(g, {})[name] = arr
-        frames.append(evaluate(bgroups, "1NN (training images)", {"L2": "l2", metric: "perceptual"}))
+        frames.append(evaluate(bgroups, "1NN (training images)", {"L2": "l2", metric: "perceptual"})[0])
     df = pd.concat(frames, ignore_index=True)
     tables.write_table(df, out_csv, out_md, "Manifold inference (paper Fig 4): accuracy and AUROC",
-                       [f"Perceptual distance: {metric}. Outlier detection: inliers are the test images of each "
-                        "modelled class; outliers are every other evaluated image (other modelled classes, "
-                        "other_classes, far-OOD groups, constant colours). `class = mean` averages the classes."])
+                       [f"Perceptual distance: {metric}. Outlier detection: {inference.describe_inliers(next(iter(refs), None))}; "
+                        "outliers are every other evaluated image (other modelled classes, other_classes, far-OOD "
+                        "groups, constant colours). `class = mean` averages the classes."])
     summary = df[(df["class"].isin(["all", "mean"]))]
     log.info("\n%s", tables.to_markdown(summary))
 

@@ -121,3 +121,38 @@ def test_summaries_are_tidy():
     assert list(table.columns[:2]) == ["model", "dataset"] and len(table) == 4
     assert set(table["task"]) == {"classification", "outlier_detection"}
     assert isinstance(table, pd.DataFrame)
+
+
+def test_inliers_are_test_images_else_the_models_own_samples():
+    assert inference.inlier_group(["train", "test", "generated", "photos"]) == "test"
+    assert inference.inlier_group(["generated", "generated_calibration", "photos"]) == "generated"
+    assert inference.inlier_group(["photos", "noise"]) is None
+    # next to a test group, generated samples are neither inliers nor outliers; train and calibration never score
+    assert inference.scored_groups(["train", "test", "generated", "generated_calibration", "photos"]) == ["test", "photos"]
+    assert inference.scored_groups(["generated", "generated_calibration", "photos", "noise"]) == ["generated", "photos", "noise"]
+
+
+def test_outlier_detection_without_a_test_group_uses_generated_as_inliers():
+    # an unconditional third-party GAN (one score column): its samples carry label -1
+    groups = {
+        "generated": {"labels": np.full(3, -1), "mse": np.array([[0.1], [0.2], [0.3]])},
+        "photos": {"labels": np.full(2, -1), "mse": np.array([[0.25], [0.9]])},
+        "noise": {"labels": np.empty(0, int), "mse": np.empty((0, 1))},  # empty groups are skipped
+    }
+    scores, labels, inlier, ref = inference.outlier_detection_inputs(groups, "mse")
+    assert ref == "generated"
+    np.testing.assert_array_equal(inlier, [True, True, True, False, False])
+    np.testing.assert_array_equal(labels, [0, 0, 0, -1, -1])
+    # outlier 0.25 beats 2 of 3 inliers, 0.9 beats all: AUROC = (2 + 3) / 6
+    auc = inference.per_class_outlier_auroc(scores, labels, inlier, higher_is_outlier=True)
+    assert auc == pytest.approx([5 / 6])
+
+
+def test_outlier_detection_with_a_test_group_keeps_class_labels():
+    groups = {
+        "test": {"labels": np.array([0, 1]), "ll": np.array([[-1.0, -9.0], [-9.0, -1.0]])},
+        "photos": {"labels": np.array([-1]), "ll": np.array([[-5.0, -5.0]])},
+    }
+    scores, labels, inlier, ref = inference.outlier_detection_inputs(groups, "ll")
+    assert ref == "test" and inlier.tolist() == [True, True, False]
+    np.testing.assert_array_equal(labels, [0, 1, -1])
