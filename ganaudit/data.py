@@ -71,8 +71,12 @@ def to_model_scale(u8: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Model-scale images (any float on [-1, 1]) → uint8, rounded and clipped."""
+    """Model-scale images (any float on [-1, 1]) → uint8, rounded and clipped; NaN/inf is an error."""
     x = torch.as_tensor(x).detach().to("cpu", torch.float32)
+    bad = ~torch.isfinite(x).reshape(len(x), -1).all(dim=1) if x.ndim else ~torch.isfinite(x).reshape(1)
+    if bad.any():
+        raise ValueError(f"images contain NaN/inf ({int(bad.sum())} of {len(bad)} images, first at index "
+                         f"{int(bad.nonzero()[0, 0])}); they cannot be stored as uint8")
     return ((x + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
 
 

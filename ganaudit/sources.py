@@ -84,6 +84,11 @@ def read_image_folder(root: str | Path, size: int | None = None, channels: int |
         channels = 1 if all(im.mode in GREY_MODES for im in pils) else 3
     out = []
     for (f, _), im in zip(files, pils):
+        if im.mode in ("F", "I", "I;16") and not np.isfinite(np.asarray(im, dtype=np.float64)).all():
+            raise ValueError(f"{f}: image has NaN/inf pixels (expected finite values)")
+        if im.mode == "F":
+            raise ValueError(f"{f}: 32-bit float image (mode F); save it as 8-bit grey or RGB (PNG/JPEG) "
+                             "so the value scale is unambiguous")
         im = im.convert("L" if channels == 1 else "RGB")
         if size is not None:
             if center_crop and im.width != im.height:

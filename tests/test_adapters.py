@@ -227,6 +227,26 @@ def test_torch_module_errors(tmp_path, user_pkg):
         g(torch.zeros(2, 6, 1, 1))
 
 
+def test_missing_files_and_nan_weights_fail_before_any_work(tmp_path, user_pkg):
+    # check_spec (run by the workflow before any job) names a missing file without loading anything
+    base = {"kind": "torch_module", "class_path": f"{user_pkg.name}.nets:TinyDCGAN", "latent_dim": 6,
+            "latent_shape": [6, 1, 1]}
+    with pytest.raises(ValueError, match=r"^torch_module: checkpoint .*missing\.pth not found \(expected a torch.save"):
+        adapters.check_spec({**base, "checkpoint": str(tmp_path / "missing.pth")})
+    with pytest.raises(ValueError, match=r"^torchscript: path .*g\.pt not found"):
+        adapters.check_spec({"kind": "torchscript", "path": str(tmp_path / "g.pt"), "latent_dim": 6})
+    with pytest.raises(ValueError, match=r"^stylegan2_ada: repo_path .*nowhere must hold dnnlib/ and torch_utils/"):
+        adapters.check_spec({"kind": "stylegan2_ada", "pickle": __file__, "repo_path": str(tmp_path / "nowhere")})
+    # weights with a NaN: the probe call at load time refuses them, naming the checkpoint
+    net = user_pkg.nets.TinyDCGAN(6)
+    with torch.no_grad():
+        net.main[0].weight[0, 0, 0, 0] = float("nan")
+    ckpt = tmp_path / "nan.pth"
+    torch.save(net.state_dict(), ckpt)
+    with pytest.raises(ValueError, match=r"torch_module \(.*nan\.pth\): the generator's output for a zero latent contains NaN"):
+        load_generator({**base, "checkpoint": str(ckpt)})
+
+
 def test_studiogan_wrapper_defaults(tmp_path, user_pkg):
     torch.manual_seed(5)
     ref = user_pkg.nets.make_studio(4, 3)

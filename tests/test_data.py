@@ -60,3 +60,11 @@ def test_read_group_checks_shape(tmp_path):
         data.read_group(tmp_path / "d.h5", "test", image_shape=(1, 28, 28))
     with pytest.raises(store.ArtifactError, match=r"no image group 'train'"):
         data.read_group(tmp_path / "d.h5", "train")
+
+
+def test_nan_images_are_refused_not_stored():
+    x = torch.zeros(3, 1, 2, 2)
+    x[1, 0, 0, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"images contain NaN/inf \(1 of 3 images, first at index 1\)"):
+        data.to_uint8(x)
+    assert data.to_uint8(torch.tensor([[[[-1.0, 1.0]]]])).tolist() == [[[[0, 255]]]]

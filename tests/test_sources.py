@@ -101,6 +101,18 @@ def _write_cifar10(folder: Path, n_per_batch: int = 2) -> tuple[np.ndarray, np.n
     return np.concatenate(xs), np.asarray(ys), test, np.asarray([9, 0, 4])
 
 
+def test_image_folder_refuses_nan_and_float_images(tmp_path):
+    _png(tmp_path / "ok" / "a" / "0.png", np.zeros((4, 4), np.uint8))
+    bad = np.zeros((4, 4), np.float32)
+    bad[1, 2] = np.nan
+    Image.fromarray(bad, mode="F").save(tmp_path / "ok" / "a" / "1.tif")
+    with pytest.raises(ValueError, match=r"1\.tif: image has NaN/inf pixels"):
+        read_image_folder(tmp_path / "ok")
+    Image.fromarray(np.full((4, 4), 0.5, np.float32), mode="F").save(tmp_path / "ok" / "a" / "1.tif")
+    with pytest.raises(ValueError, match=r"1\.tif: 32-bit float image \(mode F\)"):
+        read_image_folder(tmp_path / "ok")
+
+
 def test_cifar10_batches(tmp_path):
     data, labels, test, test_labels = _write_cifar10(tmp_path / "cifar-10-batches-py")
     x, y, names = read_cifar(tmp_path, "train", "cifar10")                 # parent folder works

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import copy_workflow, snakemake
 
@@ -75,6 +76,19 @@ def test_unknown_model_key_is_named(tmp_path):
     (wd / "bad.yaml").write_text(cfg)
     proc = snakemake(wd, "--configfile", "bad.yaml", "-n", check=False)
     assert proc.returncode != 0 and "models.ppca: unknown key(s) ['lattent']" in proc.stdout + proc.stderr
+
+
+def test_missing_checkpoint_is_named_before_any_job(tmp_path):
+    wd = copy_workflow(tmp_path / "wf")
+    cfg = yaml.safe_load((wd / "configs" / "smoke.yaml").read_text())
+    cfg["models"]["mine"] = {"kind": "torch_module", "class_path": "torch.nn:Identity", "latent_dim": 8,
+                             "checkpoint": "weights/netG.pth"}
+    (wd / "bad.yaml").write_text(yaml.safe_dump(cfg))
+    proc = snakemake(wd, "--configfile", "bad.yaml", "-n", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "config: models.mine: torch_module: checkpoint weights/netG.pth not found" in out, out[-3000:]
+    assert not (wd / "results").exists()
 
 
 def test_lint_is_clean():

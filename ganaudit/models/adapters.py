@@ -84,6 +84,12 @@ _KEYS: dict[str, set[str]] = {
     "biggan": {"model_name", "weights_dir", "cache_dir", "allow_download"},
     "gan_face_generate": {"checkpoint"},
 }
+# Keys naming local files, checked by `check_spec` before any job runs.
+_FILE_KEYS = {
+    "checkpoint": "a torch.save file with the generator's weights",
+    "path": "a torch.jit.save file of the generator",
+    "pickle": "a network pickle (.pkl) holding G_ema",
+}
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "torch_module": ("class_path", "latent_dim"),
     "studiogan": ("repo_path", "class_path", "checkpoint", "latent_dim"),
@@ -110,7 +116,7 @@ class AdaptedGenerator(nn.Module):
 
     ``net`` is the wrapped module; ``raw_call(net, z, labels)`` maps latents ``[B, latent_dim]`` (and long
     labels ``[B]`` or ``None``) to the network's raw output ``[B, C, H, W]`` on ``output_range``. The
-    image shape is found by one probe call on a zero latent. The module is put in eval mode and its
+    image shape is found by one probe call on a zero latent, whose output must be finite. The module is put in eval mode and its
     parameters stop requiring gradients; gradients flow to ``z``.
     """
 
@@ -134,9 +140,13 @@ class AdaptedGenerator(nn.Module):
         with torch.no_grad():
             probe_labels = None if self.n_classes is None else torch.zeros(1, dtype=torch.long, device=self.device)
             out = self._raw(torch.zeros(1, self.latent_dim, device=self.device), probe_labels)
+        where = self._info.get("checkpoint") or self._info.get("pickle") or self._info.get("path") or ""
+        where = f"{self._info.get('kind', 'generator')}{f' ({where})' if where else ''}"
         if out.ndim != 4 or out.shape[0] != 1:
-            raise ValueError(f"{self._info.get('kind', 'generator')}: expected output [B, C, H, W], "
-                             f"got shape {tuple(out.shape)} for one latent")
+            raise ValueError(f"{where}: expected output [B, C, H, W], got shape {tuple(out.shape)} for one latent")
+        if not torch.isfinite(out).all():
+            raise ValueError(f"{where}: the generator's output for a zero latent contains NaN/inf "
+                             "(broken or mismatched weights?)")
         self.image_shape: tuple[int, int, int] = (int(out.shape[1]), int(out.shape[2]), int(out.shape[3]))
 
     def _raw(self, z: Tensor, labels: Tensor | None) -> Tensor:
@@ -191,6 +201,26 @@ def check_spec(spec: Mapping[str, Any]) -> None:
     for key in _REQUIRED[kind]:
         if spec.get(key) is None:
             raise ValueError(f"{kind}: missing required key {key!r}")
+    _check_files(spec)
+
+
+def _check_files(spec: Mapping[str, Any]) -> None:
+    """The local files and folders a spec names exist (NVIDIA kinds: say what to download)."""
+    kind = spec["kind"]
+    url = NVIDIA_REPOS.get(kind)
+    if spec.get("repo_path") is not None:
+        repo = Path(spec["repo_path"]).expanduser()
+        if url and not ((repo / "dnnlib").is_dir() and (repo / "torch_utils").is_dir()):
+            raise ValueError(f"{kind}: repo_path {repo} must hold dnnlib/ and torch_utils/; git clone {url} {repo}")
+        if not repo.is_dir():
+            raise ValueError(f"{kind}: repo_path {repo} is not a folder")
+    for key, what in _FILE_KEYS.items():
+        if spec.get(key) is None or Path(spec[key]).expanduser().is_file():
+            continue
+        if url and key == "pickle":
+            raise ValueError(f"{kind}: network pickle {spec[key]} not found; download the .pkl from {url} "
+                             f"(README, pretrained networks) and put it at {spec[key]}")
+        raise ValueError(f"{kind}: {key} {spec[key]} not found (expected {what})")
 
 
 def load_generator(spec: Mapping[str, Any], device: str | torch.device = "cpu") -> AdaptedGenerator:

@@ -61,7 +61,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") -> Generator:
-    """Load an audited generator in eval mode with gradients off for its parameters."""
+    """Load an audited generator in eval mode with gradients off for its parameters.
+
+    One probe call on a zero latent must give finite images (`ArtifactError` naming ``path`` if not),
+    so broken weights stop a stage before any expensive work.
+    """
     ckpt = load_checkpoint(path)
     if "adapter" in ckpt:
         from ganaudit.models import adapters
@@ -71,7 +75,13 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") 
     cls = getattr(importlib.import_module(module), name)
     model = cls(**ckpt["kwargs"])
     model.load_state_dict(ckpt["state_dict"])
-    return model.to(device).eval().requires_grad_(False)
+    model = model.to(device).eval().requires_grad_(False)
+    with torch.no_grad():
+        labels = None if not model.n_classes else torch.zeros(1, dtype=torch.long, device=device)
+        if not torch.isfinite(model(torch.zeros(1, model.latent_dim, device=device), labels)).all():
+            raise ArtifactError(f"{path}: the generator's output for a zero latent contains NaN/inf "
+                                "(training diverged? see its training log)")
+    return model
 
 
 def checkpoint_meta(path: str | os.PathLike) -> dict[str, Any]:
