@@ -24,6 +24,19 @@ include: "rules/figures.smk"
 include: "rules/report.smk"
 
 
+# Jobs of about a second (gathering shards, small tables, the findings page) run where Snakemake runs,
+# not as cluster jobs: on SLURM a submission costs more than the work.
+localrules:
+    all,
+    gather_inversion,
+    gather_ais,
+    inversion_validation,
+    manifold_inference,
+    density_inference,
+    table2,
+    findings,
+
+
 # The report's front page: the findings rule fills report/workflow.rst with this run's numbers.
 report: "results/report/workflow.rst" if os.path.exists("results/report/workflow.rst") else "report/workflow.rst"
 

@@ -7,6 +7,7 @@
 rule fit_sigma:
     input:
         train=[] if config["sigma"]["value"] is not None else "results/inversion/{model}/train.h5",
+        code=lib("pipeline"),
     output:
         "results/sigma/{model}.json",
     params:
@@ -30,7 +31,7 @@ rule ais:
         generator="results/models/{model}/generator.pt",
         images=group_source,
         sigma="results/sigma/{model}.json",
-        code=lib("ais", "hmc"),
+        code=lib("ais", "hmc", "pipeline"),
     output:
         temp("results/ais/{model}/{group}/shard_{shard}.h5"),
     params:
@@ -74,7 +75,7 @@ rule validate_ais:
         data=f"results/data/{DATASET}.h5" if HAS_TRAIN else [],
         generators=expand("results/models/{model}/generator.pt", model=GAN_MODELS),
         sigmas=expand("results/sigma/{model}.json", model=GAN_MODELS),
-        code=lib("ais", "hmc", "models/ppca"),
+        code=lib("ais", "hmc", "pipeline", "models/ppca"),
     output:
         csv=report("results/tables/ais_validation.csv", caption="../report/ais_validation.rst", category="Tables"),
         md="results/tables/ais_validation.md",
@@ -102,7 +103,7 @@ rule ais_convergence:
         generator="results/models/{model}/generator.pt",
         images=f"results/data/{DATASET}.h5" if HAS_TRAIN else "results/samples/{model}.h5",
         sigma="results/sigma/{model}.json",
-        code=lib("ais", "hmc"),
+        code=lib("ais", "hmc", "pipeline"),
     output:
         "results/ais_convergence/{model}.h5",
     params:

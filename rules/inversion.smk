@@ -7,7 +7,7 @@ rule invert:
     input:
         generator="results/models/{model}/generator.pt",
         images=group_source,
-        code=lib("inversion", "distances"),
+        code=lib("inversion", "distances", "pipeline"),
     output:
         temp("results/inversion/{model}/{group}/shard_{shard}.h5"),
     params:
@@ -50,7 +50,7 @@ rule gather_inversion:
 rule nn_baseline:
     input:
         data=f"results/data/{DATASET}.h5",
-        code=lib("inference", "distances"),
+        code=lib("inference", "distances", "pipeline"),
     output:
         "results/baseline/nearest_neighbour.h5",
     params:

@@ -4,7 +4,7 @@
 rule typicality:
     input:
         ais=lambda wc: expand("results/ais/{model}/{group}.h5", model=wc.model, group=ais_groups(config)),
-        code=lib("typicality"),
+        code=lib("typicality", "pipeline"),
     output:
         "results/typicality/{model}.csv",
     params:

@@ -107,10 +107,16 @@ def main(inp, out, params: dict) -> None:
                    "sigma2_model_scale": sig[model]["sigma2_model_scale"], "psnr_db": sig[model]["psnr_db"],
                    "source": sig[model]["source"], "n_images": sig[model]["n_images"]})
     metric = next(iter(qual.values()), {}).get("metric", "FID (classifier features)")
+    notes = [f"All log-likelihoods by the same AIS under the Gaussian observation model with each model's own σ². "
+             f"Sample-quality column: {metric} and the classifier's accuracy on class-conditional samples (there is no "
+             "Inception network offline)."]
+    if not (per_image.group == "test").any():
+        notes.append("There is no test group (no training data: dataset.source.kind is 'none'), so the test "
+                     "log-likelihood cannot be measured; ll_per_group.md has the log-likelihood of every group scored.")
+    if not qual:
+        notes.append("No sample-quality numbers: the classifier is disabled or there are no training images to train it on.")
     tables.write_table(pd.DataFrame(t1), out.table1, out.table1_md, "Table 1: test log-likelihood (bits/dim, higher is better) "
-                       "and sample quality", [f"All log-likelihoods by the same AIS under the Gaussian observation model with "
-                                              f"each model's own σ². Sample-quality column: {metric} and the classifier's "
-                                              "accuracy on class-conditional samples (there is no Inception network offline)."])
+                       "and sample quality", notes)
     tables.write_table(pd.DataFrame(t3), out.table3, out.table3_md, "Table 3: observation variance σ² and PSNR ([0, 1] scale)")
     log.info("\n%s", tables.to_markdown(groups))
 

@@ -40,7 +40,8 @@ def main(data_path: str | None, out_generator: str, out_losses: str, params: dic
         model = adapters.load_generator(spec)
         log.info("pretrained %s generator: latent %d, images %s, classes %s", kind, model.latent_dim,
                  model.image_shape, model.n_classes)
-        registry.save_adapter(out_generator, spec, meta)
+        # provenance: resolved file paths with their SHA-256, shapes, output range, versions
+        registry.save_adapter(out_generator, spec, {**meta, "generator": model.describe()})
         pd.DataFrame({"step": [0], "series": ["pretrained (not trained here)"], "value": [float("nan")]}).to_csv(out_losses, index=False)
         return
     registry.save_generator(out_generator, model, kwargs, meta)

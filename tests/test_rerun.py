@@ -41,3 +41,33 @@ def test_figure_change_reruns_only_figures(smoke_run):
     assert jobs, "a figure setting must rerun the figures"
     others = {r for r in jobs if r != "all" and not r.startswith(("fig", "plot", "table2_typicality", "training"))}
     assert not others, jobs
+
+
+def _copy_run(src, dest):
+    """A copy of a finished run (results, metadata, mtimes) whose library is a real copy, not the symlink."""
+    import shutil
+
+    shutil.copytree(src, dest, symlinks=True)
+    (dest / "ganaudit").unlink()
+    shutil.copytree(src / "ganaudit", dest / "ganaudit", ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def test_code_change_in_a_library_module_reruns_the_stages_that_use_it(smoke_run, tmp_path):
+    wd = _copy_run(smoke_run, tmp_path / "wf")
+    assert planned_jobs(snakemake(wd, "--configfile", "configs/smoke.yaml", "-n")) == {}
+    with open(wd / "ganaudit" / "hmc.py", "a") as f:
+        f.write("\n# an edit\n")
+    jobs = planned_jobs(snakemake(wd, "--configfile", "configs/smoke.yaml", "-n"))
+    assert jobs.get("ais", 0) > 0 and "validate_ais" in jobs and "density_inference" in jobs, jobs
+    assert not {"prepare_data", "train_model", "invert", "fit_sigma", "nn_baseline"} & set(jobs), jobs
+
+
+def test_code_change_in_a_script_reruns_its_rule(smoke_run, tmp_path):
+    wd = _copy_run(smoke_run, tmp_path / "wf")
+    script = wd / "scripts" / "typicality.py"
+    script.unlink()  # the copy is a real file; edit it without touching the repository
+    script.write_text((smoke_run / "scripts" / "typicality.py").read_text() + "\n# an edit\n")
+    jobs = planned_jobs(snakemake(wd, "--configfile", "configs/smoke.yaml", "-n"))
+    assert jobs.get("typicality", 0) > 0, jobs
+    assert not {"prepare_data", "train_model", "invert", "ais", "fit_sigma"} & set(jobs), jobs

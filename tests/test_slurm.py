@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -189,3 +190,58 @@ def test_default_profile_runs_locally(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-4000:]
     # Not a SLURM job: the variables are empty.
     assert _fields((tmp_path / "b.txt").read_text()) == {"job": "", "partition": ""}
+
+
+# Rules the Snakefile runs where Snakemake runs (`localrules:`); every other job is a SLURM job.
+LOCAL_RULES = {"all", "gather_inversion", "gather_ais", "inversion_validation", "manifold_inference",
+               "density_inference", "table2", "findings"}
+
+
+def _last_job_id(cluster: SlurmCluster, cwd: Path) -> int:
+    """Submit a no-op job and return its id: ids are sequential, so two of these bracket a run."""
+    job_id = cluster.run(["sbatch", "--parsable", "--output=/dev/null", "--wrap", "true"], cwd=cwd).stdout.strip()
+    cluster.wait_for_job(job_id)
+    return int(job_id)
+
+
+@pytest.mark.slurm
+@pytest.mark.workflow
+@pytest.mark.slow  # ~4-5 min on 2 cores: the smoke config's ~60 jobs, each a SLURM job starting Snakemake
+def test_smoke_workflow_on_slurm_equals_the_local_run(slurm_cluster: SlurmCluster, smoke_run: Path,
+                                                      tmp_path: Path) -> None:
+    from conftest import copy_workflow
+    from test_resume import h5_datasets
+    from test_workflow import planned_jobs
+
+    wd = copy_workflow(tmp_path / "wf")
+    profile = write_test_profile(slurm_cluster, tmp_path / "profile")
+    args = [SNAKEMAKE, "--profile", str(profile), "--configfile", "configs/smoke.yaml"]
+    plan = planned_jobs(subprocess.run([*args, "-n"], cwd=wd, env=slurm_cluster.env, capture_output=True, text=True,
+                                       timeout=300))
+    remote = sum(n for rule, n in plan.items() if rule not in LOCAL_RULES)
+    assert remote > 30, plan
+
+    first = _last_job_id(slurm_cluster, tmp_path)
+    t0 = time.monotonic()
+    proc = subprocess.run(args, cwd=wd, env=slurm_cluster.env, capture_output=True, text=True, timeout=1500)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 0, f"snakemake on SLURM failed:\n{proc.stderr[-6000:]}\n{slurm_cluster.log_tails()}"
+    submitted = _last_job_id(slurm_cluster, tmp_path) - first - 1
+    print(f"\nsmoke config on SLURM: {sum(plan.values())} jobs ({submitted} SLURM jobs) in {elapsed:.0f} s")
+    # Every non-local job went through sbatch, once (no retries were needed).
+    assert submitted == remote, (submitted, remote, plan)
+
+    # The same artifacts as the local run, dataset by dataset and bit for bit, and the same tables.
+    reference = sorted(p.relative_to(smoke_run) for p in (smoke_run / "results").rglob("*.h5"))
+    assert sorted(p.relative_to(wd) for p in (wd / "results").rglob("*.h5")) == reference
+    for rel in reference:
+        a, b = h5_datasets(smoke_run / rel), h5_datasets(wd / rel)
+        assert sorted(a) == sorted(b), rel
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=f"{rel}:{name}")
+    tables = sorted(p.relative_to(smoke_run) for p in (smoke_run / "results" / "tables").glob("*.csv"))
+    assert tables and sorted(p.relative_to(wd) for p in (wd / "results" / "tables").glob("*.csv")) == tables
+    for rel in tables:
+        assert (wd / rel).read_text() == (smoke_run / rel).read_text(), rel
+    assert sorted(p.name for p in (wd / "results" / "figures").glob("*.png")) == \
+        sorted(p.name for p in (smoke_run / "results" / "figures").glob("*.png"))

@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from ganaudit import train
@@ -46,3 +47,18 @@ def test_classifier_fits_separable_classes():
     y = torch.cat([torch.zeros(32), torch.ones(32)]).long()
     clf, _ = train.train_classifier(x, y, 2, train.TrainConfig(steps=40, batch_size=32, progress=False), seed=0)
     assert (clf(x).argmax(1) == y).float().mean() == 1.0
+
+
+def test_a_diverged_generator_is_refused_at_load(tmp_path):
+    from ganaudit.models import dcgan, registry
+    from ganaudit.store import ArtifactError
+
+    kwargs = {"latent_dim": 4, "n_classes": 2, "width": 4, "image_shape": (1, 28, 28)}
+    g = dcgan.ConditionalGenerator(**kwargs)
+    registry.save_generator(tmp_path / "ok.pt", g, kwargs)
+    assert registry.load_generator(tmp_path / "ok.pt").latent_dim == 4
+    with torch.no_grad():
+        next(g.parameters()).fill_(float("nan"))
+    registry.save_generator(tmp_path / "nan.pt", g, kwargs)
+    with pytest.raises(ArtifactError, match=r"nan\.pt: the generator's output for a zero latent contains NaN"):
+        registry.load_generator(tmp_path / "nan.pt")

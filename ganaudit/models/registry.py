@@ -63,7 +63,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") -> Generator:
     """Load an audited generator in eval mode with gradients off for its parameters.
 
-    One probe call on a zero latent must give finite images (`ArtifactError` naming ``path`` if not),
+    For a generator, one probe call on a zero latent must give finite images (`ArtifactError` naming ``path`` if not),
     so broken weights stop a stage before any expensive work.
     """
     ckpt = load_checkpoint(path)
@@ -76,6 +76,8 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") 
     model = cls(**ckpt["kwargs"])
     model.load_state_dict(ckpt["state_dict"])
     model = model.to(device).eval().requires_grad_(False)
+    if getattr(model, "latent_dim", None) is None:  # not a generator (the sample-quality classifier)
+        return model
     with torch.no_grad():
         labels = None if not model.n_classes else torch.zeros(1, dtype=torch.long, device=device)
         if not torch.isfinite(model(torch.zeros(1, model.latent_dim, device=device), labels)).all():
