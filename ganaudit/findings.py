@@ -1,5 +1,9 @@
 """The paper's four findings, as measured in one run: numbers pulled from the result tables and a
-verdict per finding. `render` fills the report's top-level page (report/workflow.rst is the template)."""
+verdict per finding. `render` fills the report's top-level page (report/workflow.rst is the template).
+
+A verdict is True/"yes" (reproduced), "partly", False (not reproduced) or None: the run cannot test
+the finding, e.g. an audit of a pretrained GAN whose training images are absent has no train/test
+groups and no 1NN baseline. Finding 3 then compares the groups with the model's own samples."""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ def manifold_finding(inv_val: pd.DataFrame, gan: str) -> dict[str, Any]:
            "train_mse": tr.median_mse_model_scale if tr is not None else float("nan"),
            "gen_mse": ge.median_mse_model_scale if ge is not None else float("nan")}
     out["ratio"] = out["train_mse"] / out["gen_mse"] if out["gen_mse"] else float("nan")
-    out["holds"] = bool(np.isfinite(out["ratio"]) and out["ratio"] > 3 and out["gen_psnr"] >= 30)
+    out["holds"] = None if tr is None else bool(np.isfinite(out["ratio"]) and out["ratio"] > 3 and out["gen_psnr"] >= 30)
     return out
 
 
@@ -51,28 +55,47 @@ def inference_finding(manifold: pd.DataFrame, gan: str, perceptual: str) -> dict
     # the paper's claim is the strong one: the GAN is worse than 1NN *and* no better than chance at
     # telling out-of-distribution images apart; below 1NN but well above chance is only part of it
     out["holds"] = "yes" if below_1nn and near_chance else ("partly" if below_1nn else "no")
+    if not np.isfinite(out["nn_auc_p"]):
+        out["holds"] = None  # no training images, so no 1NN baseline to compare with
     return out
 
 
-def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str) -> dict[str, Any]:
+def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str,
+                    validation: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Groups ranked by mean log p(x); which non-training groups beat the reference group: the test
+    images, or the model's own samples when there is no test group. When the best group's margin
+    over the reference is smaller than the BDMC gap of this run's AIS setting (``validation``, the
+    AIS validation table), the ordering is within the AIS error: "within_error"."""
     sub = ll_groups[ll_groups.model == gan].set_index("group")
     order = sub.mean_log_px.sort_values(ascending=False)
-    test = sub.mean_log_px.get("test", float("nan"))
-    above = [g for g in order.index if g not in ("test", "train") and not g.startswith("generated") and order[g] > test]
+    ref = "test" if "test" in order.index else ("generated" if "generated" in order.index else None)
+    level = order[ref] if ref else float("nan")
+    above = [g for g in order.index if g not in ("test", "train") and not g.startswith("generated") and order[g] > level]
     c = corr[(corr.model == gan) & (corr.images == "all groups")]
     rho = float(c.spearman_rho.iloc[0]) if len(c) else float("nan")
     p = float(c.spearman_p.iloc[0]) if len(c) else float("nan")
+    margin = float(order[above[0]] - level) if above else float("nan")
+    gap = float("nan")
+    if validation is not None and "gap_mean_nats" in validation:
+        b = validation[(validation.model == gan) & validation.check.str.startswith("BDMC")]
+        gap = float(b.gap_mean_nats.iloc[0]) if len(b) else gap
+    holds: bool | str | None = None if ref is None else bool(above) and rho < 0
+    if holds is True and np.isfinite(gap) and margin < gap:
+        holds = "within_error"
     return {"ordering": " > ".join(f"{g} ({v:.0f})" for g, v in order.items()), "above_test": ", ".join(above) or "none",
-            "rho": rho, "p": p, "holds": bool(above) and rho < 0}
+            "reference": {"test": "the test images", "generated": "the GAN's own samples"}.get(ref, "n/a"),
+            "margin": margin, "bdmc_gap": gap, "rho": rho, "p": p, "holds": holds}
 
 
 def typicality_finding(table2: pd.DataFrame, gan: str) -> dict[str, Any]:
     sub = table2[table2.model == gan]
     n = int(sub.n.max()) if len(sub) else 0
     at = sub[sub.n == n].set_index("group").fraction_typical
-    return {"n": n, "generated": at.get("generated", float("nan")), "train": at.get("train", float("nan")),
+    train = at.get("train", float("nan"))
+    return {"n": n, "generated": at.get("generated", float("nan")), "train": train,
             "test": at.get("test", float("nan")),
-            "holds": bool(at.get("train", np.nan) < 0.5 * at.get("generated", np.nan))}
+            "fractions": ", ".join(f"{g} {_fmt(float(v), '.2f')}" for g, v in at.items()) or "n/a",
+            "holds": None if not np.isfinite(train) else bool(train < 0.5 * at.get("generated", np.nan))}
 
 
 def convergence_finding(convergence_path: str | Path | None) -> dict[str, Any]:
@@ -95,13 +118,19 @@ def summarise(tables_dir: str | Path, gan: str, convergence_path: str | Path | N
         "gan": gan, "perceptual": perceptual,
         "manifold": manifold_finding(pd.read_csv(t / "inversion_validation.csv"), gan),
         "inference": inference_finding(manifold, gan, perceptual),
-        "density": density_finding(pd.read_csv(t / "ll_per_group.csv"), pd.read_csv(t / "patch_cv_correlation.csv"), gan),
+        "density": density_finding(pd.read_csv(t / "ll_per_group.csv"), pd.read_csv(t / "patch_cv_correlation.csv"), gan,
+                                   pd.read_csv(t / "ais_validation.csv") if (t / "ais_validation.csv").exists() else None),
         "typicality": typicality_finding(pd.read_csv(t / "table2.csv"), gan),
         "convergence": convergence_finding(convergence_path),
     }
 
 
-def verdict(holds: bool | str) -> str:
+def verdict(holds: bool | str | None) -> str:
+    if holds is None:
+        return "**cannot be tested in this run** (it needs training images; see the note above)"
+    if holds == "within_error":
+        return ("**suggested, not established** (the ordering holds, but the margin is smaller than the AIS error "
+                "bound, the BDMC gap)")
     if holds == "partly":
         return "**partly reproduced** (the GAN is below the 1NN baseline, but well above chance)"
     return "**reproduced**" if holds in (True, "yes") else "**not reproduced in this run**"
@@ -110,8 +139,18 @@ def verdict(holds: bool | str) -> str:
 def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
     """Fill ``$placeholders`` of the template with this run's numbers."""
     m, i, d, ty = s["manifold"], s["inference"], s["density"], s["typicality"]
+    has_train = config["dataset"].get("source", {}).get("kind", "mnist") != "none"
+    baselines = [f"{name} ({spec['kind']})" for name, spec in config.get("models", {}).items()
+                 if spec.get("role", "gan") == "baseline"]
     values = {
         "gan": s["gan"], "perceptual": s["perceptual"], "dataset": config["dataset"]["name"],
+        "baselines": f"next to the baselines {', '.join(baselines)}" if baselines else "with no baseline models",
+        "conv_images": "test images" if has_train else "of the GAN's own samples",
+        "ll_reference": d.get("reference", "the test images"), "typ_fractions": ty.get("fractions", "n/a"),
+        "data_note": "" if has_train else (
+            "\n**This run has no training images** (``dataset.source.kind: none``): findings 1 and 4 and the 1NN "
+            "baseline of finding 2 need them, so they cannot be tested; outlier detection uses the GAN's own "
+            "samples as inliers, and finding 3 compares every group with those samples.\n"),
         "classes": ", ".join(map(str, config["dataset"]["classes"])),
         "ais_setting": f"{config['ais']['preset']} preset, overrides {config['ais']['overrides'] or 'none'}",
         "v1": verdict(m["holds"]), "train_psnr": _fmt(m["train_psnr"], ".1f"), "gen_psnr": _fmt(m["gen_psnr"], ".1f"),
@@ -120,6 +159,8 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         **{k: _fmt(v, ".2f") for k, v in i.items() if k != "holds"},
         "v3": verdict(d["holds"]), "ll_order": d["ordering"], "above_test": d["above_test"],
         "rho": _fmt(d["rho"], ".2f"), "rho_p": _fmt(d["p"], ".2g"),
+        "margin": _fmt(d.get("margin", float("nan")), ".0f"), "bdmc_gap": _fmt(d.get("bdmc_gap", float("nan")), ".0f"),
+        "patch": str(config.get("density", {}).get("patch", 8)),
         "v4": verdict(ty["holds"]), "typ_n": str(ty["n"]), "typ_gen": _fmt(ty["generated"], ".2f"),
         "typ_train": _fmt(ty["train"], ".2f"), "typ_test": _fmt(ty["test"], ".2f"),
         "conv_change": _fmt(s.get("convergence", {}).get("last_change", float("nan")), ".0f"),

@@ -9,6 +9,7 @@ rule findings:
             "results/tables/ll_per_group.csv",
             "results/tables/patch_cv_correlation.csv",
             "results/tables/table2.csv",
+            "results/tables/ais_validation.csv",
         ],
         template="report/workflow.rst",
         convergence=f"results/ais_convergence/{GAN_MODELS[0] if GAN_MODELS else MODELS[0]}.h5",
@@ -19,6 +20,8 @@ rule findings:
         audit={"gan": GAN_MODELS[0] if GAN_MODELS else MODELS[0]},
         dataset=config["dataset"],
         ais=config["ais"],
+        models=config["models"],
+        density=config["density"],
     log:
         "logs/findings/findings.log",
     benchmark:

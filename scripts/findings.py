@@ -7,7 +7,8 @@ from ganaudit import findings, runtime
 
 def main(tables_dir: str, template_path: str, convergence_path: str, out_path: str, params: dict) -> None:
     s = findings.summarise(tables_dir, params["audit"]["gan"], convergence_path)
-    text = findings.render(Path(template_path).read_text(), s, {"dataset": params["dataset"], "ais": params["ais"]})
+    text = findings.render(Path(template_path).read_text(), s, {"dataset": params["dataset"], "ais": params["ais"],
+                                                                "models": params["models"], "density": params["density"]})
     Path(out_path).write_text(text)
     log.info("\n%s", text)
 

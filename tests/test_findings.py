@@ -72,3 +72,44 @@ def test_convergence_change_is_reported(tmp_path):
     text = findings.render("$conv_steps: $conv_change", s, {"dataset": {"name": "m", "classes": [0]},
                                                              "ais": {"preset": "paper", "overrides": {}}})
     assert text == "100 → 500: 100"
+
+
+def _no_training_images(tmp_path):
+    """Tables as a pretrained-GAN audit without training data writes them (configs/faces.yaml)."""
+    pd.DataFrame([
+        {"method": "manifold (gan)", "distance": d, "task": "outlier_detection", "class": "mean", "metric": "auroc",
+         "value": v, "n_images": 80} for d, v in (("L2", 0.87), ("P", 0.9))]).to_csv(tmp_path / "manifold_inference.csv", index=False)
+    pd.DataFrame([{"model": "gan", "group": "generated", "median_psnr_db": 39.7, "median_mse_model_scale": 0.00045}]
+                 ).to_csv(tmp_path / "inversion_validation.csv", index=False)
+    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v} for g, v in
+                  [("generated", 2779.0), ("generated_calibration", 2530.0), ("constant_colour", 3690.0), ("noise", -22000.0)]]
+                 ).to_csv(tmp_path / "ll_per_group.csv", index=False)
+    pd.DataFrame([{"model": "gan", "images": "all groups", "spearman_rho": -0.8, "spearman_p": 1e-20}]
+                 ).to_csv(tmp_path / "patch_cv_correlation.csv", index=False)
+    pd.DataFrame([{"model": "gan", "group": g, "n": 16, "fraction_typical": f} for g, f in
+                  [("generated", 1.0), ("constant_colour", 0.0), ("noise", 0.0)]]).to_csv(tmp_path / "table2.csv", index=False)
+
+
+def test_findings_without_training_images(tmp_path):
+    _no_training_images(tmp_path)
+    s = findings.summarise(tmp_path, "gan")
+    assert s["manifold"]["holds"] is None and s["inference"]["holds"] is None and s["typicality"]["holds"] is None
+    # finding 3 against the model's own samples: constant colours beat them and flat images score higher
+    assert s["density"]["reference"] == "the GAN's own samples" and s["density"]["above_test"] == "constant_colour"
+    assert s["density"]["holds"] is True and s["density"]["margin"] == 3690.0 - 2779.0
+    cfg = {"dataset": {"name": "faces", "classes": [0], "source": {"kind": "none"}}, "ais": {"preset": "accurate", "overrides": {}},
+           "models": {"gan": {"kind": "gan_face_generate"}}, "density": {"patch": 8}}
+    text = findings.render("$v1|$v3|$baselines|$typ_fractions|$conv_images|$data_note", s, cfg)
+    v1, v3, baselines, fractions, conv, note = text.split("|")
+    assert v1.startswith("**cannot be tested in this run**") and v3 == "**reproduced**"
+    assert baselines == "with no baseline models" and fractions == "generated 1.00, constant_colour 0.00, noise 0.00"
+    assert conv == "of the GAN's own samples" and "no training images" in note
+
+
+def test_ordering_within_the_ais_error_is_not_called_established(tmp_path):
+    _no_training_images(tmp_path)
+    pd.DataFrame([{"check": "BDMC (simulated from the model)", "model": "gan", "gap_mean_nats": 1444.0}]
+                 ).to_csv(tmp_path / "ais_validation.csv", index=False)
+    s = findings.summarise(tmp_path, "gan")
+    assert s["density"]["holds"] == "within_error" and s["density"]["bdmc_gap"] == 1444.0
+    assert findings.verdict("within_error").startswith("**suggested, not established**")
