@@ -567,7 +567,7 @@ def _inference_panel(ax: Axes, rows: pd.DataFrame, ylabel: str, chance: float | 
 
 
 def _inference_figure(table: pd.DataFrame, title: str, n_classes: int | None, roles: Mapping[str, str] | None,
-                      notes: Sequence[str]) -> Figure:
+                      notes: Sequence[str], inliers: str = "test images") -> Figure:
     need = {"method", "distance", "task", "class", "metric", "value"}
     missing = need - set(table.columns)
     if missing:
@@ -584,9 +584,9 @@ def _inference_figure(table: pd.DataFrame, title: str, n_classes: int | None, ro
         ax_c, ax_o = fig.subplots(1, 2)
         d1 = _inference_panel(ax_c, cls, "accuracy", 1.0 / n_classes if n_classes else None, roles,
                               "not evaluated: classification needs test images and at least 2 classes")
-        ax_c.set_title("Classification (test images)")
+        ax_c.set_title("Classification\n(test images)")
         d2 = _inference_panel(ax_o, out, "mean AUROC over classes", 0.5, roles)
-        ax_o.set_title("Outlier detection (per-class, mean)")
+        ax_o.set_title(f"Outlier detection (per-class, mean)\ninliers: {inliers}")
         dists = list(dict.fromkeys(d1 + d2))
         handles = [Patch(facecolor=PERCEPTUAL_COLOUR if _is_perceptual(d) else DISTANCE_COLOUR.get(d, _PALETTE[4]),
                          edgecolor="0.2", hatch="///" if _is_perceptual(d) else None,
@@ -601,7 +601,8 @@ def _inference_figure(table: pd.DataFrame, title: str, n_classes: int | None, ro
 
 
 def fig4_manifold_inference(table: pd.DataFrame, n_classes: int | None = None,
-                            roles: Mapping[str, str] | None = None, notes: Sequence[str] = ()) -> Figure:
+                            roles: Mapping[str, str] | None = None, notes: Sequence[str] = (),
+                            inliers: str = "test images") -> Figure:
     """Paper Fig 4: manifold classification accuracy and outlier-detection AUROC, per model and
     distance (L2 plain, perceptual hatched), next to the 1NN baseline; dashed: chance.
 
@@ -609,17 +610,19 @@ def fig4_manifold_inference(table: pd.DataFrame, n_classes: int | None = None,
         table: the tidy ``results/tables/manifold_inference.csv`` (`ganaudit.inference.SUMMARY_COLUMNS`).
         n_classes: number of modelled classes (chance accuracy 1/K); default: from the table.
         roles: model → "gan" / "baseline", shown under the model name.
+        inliers: what the outlier detection's inliers were (the model's own samples without a test group).
     """
     return _inference_figure(table, "Fig 4 — manifold inference: GAN projections vs 1-nearest-neighbour",
-                             n_classes, roles, notes)
+                             n_classes, roles, notes, inliers)
 
 
 def fig7_density_inference(table: pd.DataFrame, n_classes: int | None = None,
-                           roles: Mapping[str, str] | None = None, notes: Sequence[str] = ()) -> Figure:
+                           roles: Mapping[str, str] | None = None, notes: Sequence[str] = (),
+                           inliers: str = "test images") -> Figure:
     """Paper Fig 7: generative classification accuracy (argmax_c log p(x|c)) and outlier AUROC
     (score −log p(x|c)) per model, next to the 1NN perceptual baseline; dashed: chance."""
     return _inference_figure(table, "Fig 7 — density inference: AIS log-likelihoods vs 1-nearest-neighbour",
-                             n_classes, roles, notes)
+                             n_classes, roles, notes, inliers)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ rule plot_fig4_manifold_inference:
         dpi=config["figures"]["dpi"],
         n_classes=N_CLASSES,
         roles=MODEL_ROLES,
+        inliers=INLIER_LABEL[inlier_group(inversion_groups(config))],
     log:
         "logs/figures/fig4_manifold_inference.log",
     benchmark:
@@ -131,6 +132,7 @@ rule plot_fig7_density_inference:
         dpi=config["figures"]["dpi"],
         n_classes=N_CLASSES,
         roles=MODEL_ROLES,
+        inliers=INLIER_LABEL[inlier_group(ais_groups(config))],
     log:
         "logs/figures/fig7_density_inference.log",
     benchmark:

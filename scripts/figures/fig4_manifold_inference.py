@@ -11,7 +11,7 @@ from ganaudit import plots, runtime  # noqa: E402
 
 def main(table: str, png: str, pdf: str, params: dict) -> None:
     df = pd.read_csv(table, dtype={"class": str})
-    fig = plots.fig4_manifold_inference(df, params["n_classes"], params["roles"])
+    fig = plots.fig4_manifold_inference(df, params["n_classes"], params["roles"], inliers=params["inliers"])
     plots.save(fig, png, pdf, params["dpi"])
 
 
