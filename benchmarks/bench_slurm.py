@@ -107,8 +107,9 @@ def main() -> None:
     for shards in (1, 2):
         (wd / f"bench_{shards}.yaml").write_text(yaml.safe_dump(bench_config(args.images, args.steps, shards, args.sigma2)))
     print(f"[upstream] data + default GAN, locally, in {wd}", flush=True)
-    dt, _ = run([SNAKEMAKE, "--cores", "2", "--configfile", "bench_1.yaml", "results/sigma/gan.json",
-                 "results/samples/gan.h5"], wd)
+    # targets before --configfile, which takes several values
+    dt, _ = run([SNAKEMAKE, "results/sigma/gan.json", "results/samples/gan.h5", "--cores", "2",
+                 "--configfile", "bench_1.yaml"], wd)
     print(f"[upstream] {dt:.0f} s", flush=True)
 
     results: dict = {"images": args.images, "steps": args.steps, "chains": 2, "threads_per_job": 1,
@@ -118,7 +119,7 @@ def main() -> None:
         results["cluster"] = {"cpus": cluster.cpus, "real_memory_mb": cluster.real_memory_mb}
         for rep in range(args.reps):
             for shards in (1, 2):
-                cmd = [SNAKEMAKE, "--profile", str(profile), "--configfile", f"bench_{shards}.yaml", "-f", TARGET]
+                cmd = [SNAKEMAKE, TARGET, "-f", "--profile", str(profile), "--configfile", f"bench_{shards}.yaml"]
                 wall, log = run(cmd, wd, env=cluster.env)
                 if not re.search(rf"\bais\s+{shards}\b", log):
                     raise SystemExit(f"expected {shards} AIS job(s) in the plan:\n{log[-3000:]}")
@@ -129,11 +130,11 @@ def main() -> None:
                 print(f"[rep {rep}] {shards} shard(s): wall {wall:.1f} s, shard compute "
                       f"{', '.join(f'{c:.1f}' for c in comp)} s, {row['images_per_s']:.3f} images/s", flush=True)
         for _ in range(args.reps + 2):
-            cmd = [SNAKEMAKE, "--profile", str(profile), "--configfile", "bench_2.yaml", TARGET]
+            cmd = [SNAKEMAKE, TARGET, "--profile", str(profile), "--configfile", "bench_2.yaml"]
             dt, log = run(cmd, wd, env=cluster.env)
             assert "Nothing to be done" in log, log[-2000:]
             results["noop_slurm_s"].append(dt)
-            dt, log = run([SNAKEMAKE, "--cores", "2", "--configfile", "bench_2.yaml", TARGET], wd)
+            dt, log = run([SNAKEMAKE, TARGET, "--cores", "2", "--configfile", "bench_2.yaml"], wd)
             assert "Nothing to be done" in log, log[-2000:]
             results["noop_local_s"].append(dt)
 

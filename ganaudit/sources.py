@@ -48,7 +48,8 @@ def read_image_folder(root: str | Path, size: int | None = None, channels: int |
 
     ``size``: resize every image to ``size×size`` with the PIL filter ``resample`` (``nearest``,
     ``bilinear``, ``bicubic``, ``lanczos``, ``box``, ``hamming``); without ``center_crop`` the aspect ratio
-    is not kept; with it, the largest centred square is cropped first. ``None`` keeps the size (all images
+    is not kept; with it, the largest centred square is cropped first (16-bit grey images are scaled to 8 bits
+    first, /257; float images are refused). ``None`` keeps the size (all images
     must then have the same size). ``channels``: 1 (PIL ``L``, ITU-R 601-2 luma) or 3 (``RGB``; grey is
     repeated, alpha dropped); ``None``: 1 if every image is grey, else 3.
     """
@@ -89,6 +90,11 @@ def read_image_folder(root: str | Path, size: int | None = None, channels: int |
         if im.mode == "F":
             raise ValueError(f"{f}: 32-bit float image (mode F); save it as 8-bit grey or RGB (PNG/JPEG) "
                              "so the value scale is unambiguous")
+        if im.mode.startswith("I"):  # 16-bit grey (PIL "I;16*" or "I"): PIL's convert would clip at 255
+            a16 = np.asarray(im, dtype=np.float64)
+            if a16.min() < 0 or a16.max() > 65535:
+                raise ValueError(f"{f}: integer image with values outside [0, 65535]; expected 8- or 16-bit pixels")
+            im = Image.fromarray(np.round(a16 / 257.0).astype(np.uint8), mode="L")
         im = im.convert("L" if channels == 1 else "RGB")
         if size is not None:
             if center_crop and im.width != im.height:

@@ -113,6 +113,13 @@ def test_image_folder_refuses_nan_and_float_images(tmp_path):
         read_image_folder(tmp_path / "ok")
 
 
+def test_image_folder_scales_16_bit_grey(tmp_path):
+    a16 = np.array([[0, 257, 65535, 32896]], dtype=np.uint16)
+    Image.fromarray(a16).save(tmp_path / "deep.png")
+    images, labels, names = read_image_folder(tmp_path)
+    assert images.dtype == np.uint8 and images[0, 0].tolist() == [[0, 1, 255, 128]]
+
+
 def test_cifar10_batches(tmp_path):
     data, labels, test, test_labels = _write_cifar10(tmp_path / "cifar-10-batches-py")
     x, y, names = read_cifar(tmp_path, "train", "cifar10")                 # parent folder works
