@@ -48,10 +48,10 @@ def read_image_folder(root: str | Path, size: int | None = None, channels: int |
 
     ``size``: resize every image to ``size×size`` with the PIL filter ``resample`` (``nearest``,
     ``bilinear``, ``bicubic``, ``lanczos``, ``box``, ``hamming``); without ``center_crop`` the aspect ratio
-    is not kept; with it, the largest centred square is cropped first (16-bit grey images are scaled to 8 bits
-    first, /257; float images are refused). ``None`` keeps the size (all images
+    is not kept; with it, the largest centred square is cropped first. ``None`` keeps the size (all images
     must then have the same size). ``channels``: 1 (PIL ``L``, ITU-R 601-2 luma) or 3 (``RGB``; grey is
-    repeated, alpha dropped); ``None``: 1 if every image is grey, else 3.
+    repeated, alpha dropped); ``None``: 1 if every image is grey, else 3. 16-bit grey images are scaled to
+    8 bits (/257); float images and images with NaN are refused.
     """
     root = Path(root)
     if not root.is_dir():
