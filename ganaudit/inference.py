@@ -194,6 +194,8 @@ def outlier_detection_inputs(groups: Mapping[str, Mapping[str, np.ndarray]], key
     """
     names = [g for g in groups if len(groups[g]["labels"])]
     ref = inlier_group(names)
+    if not names:
+        return np.empty((0, 1)), np.empty(0, np.int64), np.empty(0, bool), None
     scores = np.concatenate([np.asarray(groups[g][key], dtype=np.float64) for g in names])
     labels = np.concatenate([np.asarray(groups[g]["labels"]) for g in names]).astype(np.int64)
     inlier = np.concatenate([np.full(len(groups[g]["labels"]), g == ref) for g in names])

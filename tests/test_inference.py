@@ -156,3 +156,9 @@ def test_outlier_detection_with_a_test_group_keeps_class_labels():
     scores, labels, inlier, ref = inference.outlier_detection_inputs(groups, "ll")
     assert ref == "test" and inlier.tolist() == [True, True, False]
     np.testing.assert_array_equal(labels, [0, 1, -1])
+
+
+def test_outlier_detection_inputs_with_no_images():
+    scores, labels, inlier, ref = inference.outlier_detection_inputs({"photos": {"labels": np.empty(0), "mse": np.empty((0, 1))}}, "mse")
+    assert scores.shape == (0, 1) and labels.shape == inlier.shape == (0,) and ref is None
+    assert np.isnan(inference.summarise_outlier_detection("m", "L2", scores, labels, inlier, True).value).all()
