@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ganaudit.workflow import inlier_label
+
 NEAR_CHANCE_AUROC = 0.6
 
 
@@ -83,7 +85,7 @@ def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str,
     if holds is True and np.isfinite(gap) and margin < gap:
         holds = "within_error"
     return {"ordering": " > ".join(f"{g} ({v:.0f})" for g, v in order.items()), "above_test": ", ".join(above) or "none",
-            "reference": {"test": "the test images", "generated": "the GAN's own samples"}.get(ref, "n/a"),
+            "reference": inlier_label(ref),
             "margin": margin, "bdmc_gap": gap, "rho": rho, "p": p, "holds": holds}
 
 

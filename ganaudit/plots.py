@@ -705,6 +705,11 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
         return _finish(fig, f"Fig 8 — {model}: which images does the model find likely?", notes)
 
 
+def _grid(n_panels: int) -> tuple[int, int]:
+    """(rows, columns) of a grid of ``n_panels`` panels, three to a row (at least 1 × 1)."""
+    return max(1, -(-n_panels // 3)), max(1, min(n_panels, 3))
+
+
 def fig12_likelihood_all_models(per_image: pd.DataFrame, exclude: Sequence[str] = ("generated_calibration",),
                                 notes: Sequence[str] = ()) -> Figure:
     """Paper Fig 12: log-likelihood histograms (bits/dim) per image group, one panel per model.
@@ -715,8 +720,7 @@ def fig12_likelihood_all_models(per_image: pd.DataFrame, exclude: Sequence[str] 
     if not {"model", "group", "bits_per_dim"} <= set(per_image.columns):
         raise ValueError("per_image must have columns model, group, bits_per_dim")
     models = list(dict.fromkeys(per_image["model"]))
-    ncols = max(1, min(len(models), 3))
-    nrows = max(1, int(np.ceil(len(models) / 3)))
+    nrows, ncols = _grid(len(models))
     with _style():
         fig = _figure(max(7.5, 5.2 * ncols), 3.9 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -743,8 +747,7 @@ def fig9_ais_convergence(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], gr
         group: the image group the curves are for (shown in the title).
     """
     models = list(curves)
-    ncols = max(1, min(len(models), 3))
-    nrows = max(1, int(np.ceil(len(models) / 3)))
+    nrows, ncols = _grid(len(models))
     with _style():
         fig = _figure(max(7.0, 4.6 * ncols), 3.6 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -792,8 +795,7 @@ def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[st
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     models = list(dict.fromkeys(table["model"]))
-    ncols = max(1, min(len(models), 3))
-    nrows = max(1, int(np.ceil(len(models) / 3)))
+    nrows, ncols = _grid(len(models))
     with _style():
         fig = _figure(max(8.0, 4.8 * ncols + 1.8), 3.6 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()

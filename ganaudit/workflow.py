@@ -96,6 +96,11 @@ def inlier_group(groups: Iterable[str]) -> str | None:
     return next((g for g in ("test", "generated") if g in names), None)
 
 
+def inlier_label(group: str | None) -> str:
+    """Words for the inlier group of `inlier_group`, for figure titles and the findings page."""
+    return {"test": "the test images", "generated": "the GAN's own samples"}.get(group, "no inlier group")
+
+
 def scored_groups(groups: Iterable[str]) -> list[str]:
     """The groups that take part in outlier detection, in their given order.
 

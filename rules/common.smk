@@ -12,8 +12,8 @@ from snakemake.utils import validate
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 # Validate each model's spec (adapter kinds check their own keys) before any job is scheduled.
-from ganaudit.workflow import (check_config, group_names, inlier_group, is_builtin, inversion_groups, ais_groups,
-                               scored_groups)
+from ganaudit.workflow import (check_config, group_names, inlier_group, inlier_label, is_builtin, inversion_groups,
+                               ais_groups, scored_groups)
 
 check_config(config)
 
@@ -37,7 +37,6 @@ MODELS = list(config["models"])
 GAN_MODELS = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]
 HAS_TRAIN = config["dataset"]["source"]["kind"] != "none"
 ENV = "../envs/ganaudit.yaml"
-INLIER_LABEL = {"test": "test images", "generated": "the GAN's own samples", None: "none"}
 CUDA = config["device"] == "cuda"
 
 

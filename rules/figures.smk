@@ -37,6 +37,8 @@ rule plot_fig3_reconstruction:
         pdf="results/figures/fig3_reconstruction_{model}.pdf",
     params:
         **FIGURE_PARAMS,
+        figure="fig3",
+        expected=["train", "generated"],
     log:
         "logs/figures/fig3_reconstruction_{model}.log",
     benchmark:
@@ -48,7 +50,7 @@ rule plot_fig3_reconstruction:
     conda:
         ENV
     script:
-        "../scripts/figures/fig3_reconstruction.py"
+        "../scripts/figures/model_inversions.py"
 
 
 rule plot_fig4_manifold_inference:
@@ -68,7 +70,8 @@ rule plot_fig4_manifold_inference:
         dpi=config["figures"]["dpi"],
         n_classes=N_CLASSES,
         roles=MODEL_ROLES,
-        inliers=INLIER_LABEL[inlier_group(inversion_groups(config))],
+        inliers=inlier_label(inlier_group(inversion_groups(config))),
+        figure="fig4",
     log:
         "logs/figures/fig4_manifold_inference.log",
     benchmark:
@@ -80,7 +83,7 @@ rule plot_fig4_manifold_inference:
     conda:
         ENV
     script:
-        "../scripts/figures/fig4_manifold_inference.py"
+        "../scripts/figures/inference_figure.py"
 
 
 rule plot_fig5_groups:
@@ -100,6 +103,7 @@ rule plot_fig5_groups:
         pdf="results/figures/fig5_groups_{model}.pdf",
     params:
         **FIGURE_PARAMS,
+        figure="fig5",
         expected=config["inversion"]["groups"],
     log:
         "logs/figures/fig5_groups_{model}.log",
@@ -112,7 +116,7 @@ rule plot_fig5_groups:
     conda:
         ENV
     script:
-        "../scripts/figures/fig5_groups.py"
+        "../scripts/figures/model_inversions.py"
 
 
 rule plot_fig7_density_inference:
@@ -132,7 +136,8 @@ rule plot_fig7_density_inference:
         dpi=config["figures"]["dpi"],
         n_classes=N_CLASSES,
         roles=MODEL_ROLES,
-        inliers=INLIER_LABEL[inlier_group(ais_groups(config))],
+        inliers=inlier_label(inlier_group(ais_groups(config))),
+        figure="fig7",
     log:
         "logs/figures/fig7_density_inference.log",
     benchmark:
@@ -144,7 +149,7 @@ rule plot_fig7_density_inference:
     conda:
         ENV
     script:
-        "../scripts/figures/fig7_density_inference.py"
+        "../scripts/figures/inference_figure.py"
 
 
 rule plot_fig8_likelihood:

@@ -1,4 +1,5 @@
-"""Fig 4: manifold classification / outlier detection (GAN projections) vs the 1NN baseline."""
+"""Fig 4 (manifold: GAN projections) and Fig 7 (density: AIS log-likelihoods): classification and
+outlier detection vs the 1NN baseline; ``params.figure`` picks which."""
 
 import matplotlib
 
@@ -8,10 +9,12 @@ import pandas as pd  # noqa: E402
 
 from ganaudit import plots, runtime  # noqa: E402
 
+FIGURES = {"fig4": plots.fig4_manifold_inference, "fig7": plots.fig7_density_inference}
+
 
 def main(table: str, png: str, pdf: str, params: dict) -> None:
     df = pd.read_csv(table, dtype={"class": str})
-    fig = plots.fig4_manifold_inference(df, params["n_classes"], params["roles"], inliers=params["inliers"])
+    fig = FIGURES[params["figure"]](df, params["n_classes"], params["roles"], inliers=params["inliers"])
     plots.save(fig, png, pdf, params["dpi"])
 
 

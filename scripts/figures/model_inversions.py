@@ -1,4 +1,5 @@
-"""Fig 3 (one GAN): reconstruction errors of train vs generated images, and example projections."""
+"""Fig 3 (train vs generated reconstruction errors, example projections) and Fig 5 (reconstruction
+error per image group, projections of the other groups) for one GAN; ``params.figure`` picks which."""
 
 import matplotlib
 
@@ -6,11 +7,13 @@ matplotlib.use("Agg")
 
 from ganaudit import plots, runtime  # noqa: E402
 
+FIGURES = {"fig3": plots.fig3_reconstruction, "fig5": plots.fig5_groups}
+
 
 def main(inversions: list[str], data: str, samples: str, png: str, pdf: str, model: str, params: dict) -> None:
     inv = plots.read_inversions(inversions, data, {model: samples}).get(model, {})
-    notes = plots.absent_groups(["train", "generated"], list(inv))
-    fig = plots.fig3_reconstruction(model, inv, params["n_examples"], notes)
+    notes = plots.absent_groups(params["expected"], list(inv))
+    fig = FIGURES[params["figure"]](model, inv, params["n_examples"], notes)
     plots.save(fig, png, pdf, params["dpi"])
 
 
