@@ -62,7 +62,6 @@ def invert_group(generator: Generator, group: data.ImageGroup, group_name: str, 
     import torch
 
     from ganaudit import data, inversion
-    from ganaudit.distances import mse
 
     n, k = len(group), generator.n_classes or 1
     if n == 0:
@@ -78,8 +77,8 @@ def invert_group(generator: Generator, group: data.ImageGroup, group_name: str, 
     labels = None if not generator.n_classes else torch.as_tensor(cols)
     cfg = config_from(inversion.InversionConfig, inversion_params, progress=True)
     res = inversion.invert(generator, xs, labels, cfg, seed=seed, device=device)
+    err_l2 = res.mse.numpy()  # the inversion already measured the winner's MSE
     with torch.no_grad():
-        err_l2 = mse(xs, res.recon).numpy()
         err_p = batched(lambda a, b: perceptual.distance(a, b), xs, res.recon)
     return {
         "index": np.arange(n), "labels": group.labels, "source_labels": group.source_labels,

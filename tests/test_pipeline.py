@@ -66,3 +66,24 @@ def test_group_names_follow_config():
 def test_ais_config_extra_wins_over_overrides():
     cfg = pipeline.ais_config({"preset": "paper", "overrides": {"n_steps": 10}}, n_steps=25)
     assert cfg.n_steps == 25
+
+
+def test_invert_group_errors_are_measured_on_the_stored_reconstructions():
+    from ganaudit.data import to_model_scale
+    from ganaudit.distances import mse
+
+    class L2Perceptual:  # stand-in metric: per-image MSE, so both errors can be checked by hand
+        def distance(self, a, b):
+            return mse(a, b)
+
+    G = random_linear_gaussian((1, 4, 4), 2, seed=0, n_classes=2)
+    imgs = np.random.default_rng(1).integers(0, 256, (3, 1, 4, 4), dtype=np.uint8)
+    g = ImageGroup(imgs, np.array([-1, -1, -1]), np.array([-1, -1, -1]), "ood")
+    params = {"n_candidates": 8, "n_restarts": 2, "n_steps": 5, "lr": 0.05, "batch_size": 8}
+    out = pipeline.invert_group(G, g, "animals", params, L2Perceptual(), seed=0, device=torch.device("cpu"))
+    assert out["mse"].shape == (3, 2) and out["recon"].shape == (3, 2, 1, 4, 4)  # OOD: every image × every class
+    x = to_model_scale(imgs)
+    for c in range(2):
+        expect = mse(x, torch.as_tensor(out["recon"][:, c])).numpy()
+        np.testing.assert_allclose(out["mse"][:, c], expect, rtol=1e-5)
+        np.testing.assert_allclose(out["perceptual"][:, c], expect, rtol=1e-5)
