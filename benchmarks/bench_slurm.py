@@ -40,22 +40,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from conftest import copy_workflow  # noqa: E402
 from slurm_cluster import SlurmCluster, install_slurm, slurm_unavailable_reason, write_test_profile  # noqa: E402
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "envs", "schemas", "report", "configs", "config.yaml", "profiles",
-                  "ganaudit"]
 TARGET = "results/ais/gan/test.h5"
-
-
-def copy_workflow(dest: Path) -> None:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / name)
 
 
 def bench_config(images: int, steps: int, shards: int, sigma2: float) -> dict:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import h5py
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,6 +35,26 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc
+
+
+def h5_datasets(path: Path) -> dict[str, np.ndarray]:
+    """Every dataset of a complete artifact (an incomplete one fails the test)."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        assert f.attrs.get("complete"), f"{path}: incomplete artifact accepted"
+        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    return out
+
+
+def assert_same_artifacts(reference: Path, run: Path) -> None:
+    """The same HDF5 files under results/, dataset by dataset and bit for bit."""
+    ref = sorted(p.relative_to(reference) for p in (reference / "results").rglob("*.h5"))
+    assert sorted(p.relative_to(run) for p in (run / "results").rglob("*.h5")) == ref
+    for rel in ref:
+        a, b = h5_datasets(reference / rel), h5_datasets(run / rel)
+        assert sorted(a) == sorted(b), rel
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=f"{rel}:{name}")
 
 
 @pytest.fixture(scope="session")

@@ -9,21 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import h5py
-import numpy as np
 import pytest
 
-from conftest import copy_workflow, snakemake
+from conftest import assert_same_artifacts, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
-
-
-def h5_datasets(path: Path) -> dict[str, np.ndarray]:
-    out = {}
-    with h5py.File(path, "r") as f:
-        assert f.attrs.get("complete"), f"{path}: incomplete artifact accepted"
-        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
-    return out
 
 
 def test_resume_after_sigkill_gives_identical_artifacts(smoke_run, tmp_path):
@@ -49,11 +39,4 @@ def test_resume_after_sigkill_gives_identical_artifacts(smoke_run, tmp_path):
     # a killed Snakemake leaves its lock behind: the documented recovery is --unlock, then --rerun-incomplete
     snakemake(wd, "--configfile", "configs/smoke.yaml", "--unlock")
     snakemake(wd, "--configfile", "configs/smoke.yaml", "--rerun-incomplete")
-    reference = sorted(p.relative_to(smoke_run) for p in (smoke_run / "results").rglob("*.h5"))
-    resumed = sorted(p.relative_to(wd) for p in (wd / "results").rglob("*.h5"))
-    assert resumed == reference
-    for rel in reference:
-        a, b = h5_datasets(smoke_run / rel), h5_datasets(wd / rel)
-        assert sorted(a) == sorted(b), rel
-        for name in a:
-            np.testing.assert_array_equal(a[name], b[name], err_msg=f"{rel}:{name}")
+    assert_same_artifacts(smoke_run, wd)

@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
@@ -209,8 +208,7 @@ def _last_job_id(cluster: SlurmCluster, cwd: Path) -> int:
 @pytest.mark.slow  # ~4-5 min on 2 cores: the smoke config's ~60 jobs, each a SLURM job starting Snakemake
 def test_smoke_workflow_on_slurm_equals_the_local_run(slurm_cluster: SlurmCluster, smoke_run: Path,
                                                       tmp_path: Path) -> None:
-    from conftest import copy_workflow
-    from test_resume import h5_datasets
+    from conftest import assert_same_artifacts, copy_workflow
     from test_workflow import planned_jobs
 
     wd = copy_workflow(tmp_path / "wf")
@@ -232,13 +230,7 @@ def test_smoke_workflow_on_slurm_equals_the_local_run(slurm_cluster: SlurmCluste
     assert submitted == remote, (submitted, remote, plan)
 
     # The same artifacts as the local run, dataset by dataset and bit for bit, and the same tables.
-    reference = sorted(p.relative_to(smoke_run) for p in (smoke_run / "results").rglob("*.h5"))
-    assert sorted(p.relative_to(wd) for p in (wd / "results").rglob("*.h5")) == reference
-    for rel in reference:
-        a, b = h5_datasets(smoke_run / rel), h5_datasets(wd / rel)
-        assert sorted(a) == sorted(b), rel
-        for name in a:
-            np.testing.assert_array_equal(a[name], b[name], err_msg=f"{rel}:{name}")
+    assert_same_artifacts(smoke_run, wd)
     tables = sorted(p.relative_to(smoke_run) for p in (smoke_run / "results" / "tables").glob("*.csv"))
     assert tables and sorted(p.relative_to(wd) for p in (wd / "results" / "tables").glob("*.csv")) == tables
     for rel in tables:
