@@ -1,5 +1,5 @@
 # ganaudit — audit whether a GAN has learned its training distribution.
-# Reproduces "Intriguing Properties of Modern GANs" end to end; see README.md.
+# Reproduces "Intriguing Properties of Modern GANs" end to end; see README.md and docs/architecture.md.
 
 import os
 
@@ -8,10 +8,18 @@ from snakemake.utils import min_version
 min_version("8.0")
 
 
-# The embedded default; a --configfile given on the command line replaces it (not merged into it).
+# The embedded default (found beside this Snakefile, also under --directory); a --configfile given on the
+# command line replaces it (it is not merged into it).
 if not workflow.overwrite_configfiles:
 
-    configfile: "config.yaml"
+    configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+# A config may keep its audit in its own folder (results/, logs/, benchmarks/ under it), so that two
+# audits in one checkout never overwrite each other; `--directory DIR` does the same from the command line.
+if config.get("workdir"):
+
+    workdir: config["workdir"]
 
 
 include: "rules/common.smk"
@@ -37,8 +45,8 @@ localrules:
     findings,
 
 
-# The report's front page: the findings rule fills report/workflow.rst with this run's numbers.
-report: "results/report/workflow.rst" if os.path.exists("results/report/workflow.rst") else "report/workflow.rst"
+# The front page: this configuration's findings page once the findings rule has made it (front_page).
+report: front_page()
 
 
 rule all:

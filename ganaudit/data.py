@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import pickle
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -213,69 +214,98 @@ def load_source(source: dict[str, Any], split: str, size: int, channels: int) ->
     return x, y
 
 
+def group_seed(seed: int, name: str) -> int:
+    """The seed of an extra image group: derived from the config seed and the group's *name*, so adding,
+    removing or renaming another group never changes this group's images."""
+    return int(seed) + 100 + zlib.crc32(name.encode()) % 1_000_000
+
+
 def ood_group(name: str, spec: dict[str, Any], size: int, channels: int, seed: int) -> ImageGroup:
-    """A far-out-of-distribution group from its config ``spec`` (``source`` + ``n``)."""
+    """A far-out-of-distribution group from its config ``spec``: ``source`` (a mapping ``{kind, …}``, see
+    `ganaudit.workflow.normalise_source`) and ``n``."""
     n, src = int(spec["n"]), spec["source"]
-    if src == "animal_silhouettes":
+    kind = src["kind"] if isinstance(src, dict) else src
+    if kind == "animal_silhouettes":
         x = load_animal_silhouettes()
         x = x[np.random.default_rng(seed).permutation(len(x))[:n]]
         desc = "animal silhouettes (animal-mnist)"
-    elif src == "photo_crops":
+    elif kind == "photo_crops":
         x, desc = photo_crops(n, size, channels, seed), "crops of scikit-image sample photos"
-    elif src == "mnist_digits":
+    elif kind == "mnist_digits":
         x, _ = load_mnist("test")
         x, desc = x[np.random.default_rng(seed).permutation(len(x))[:n]], "MNIST test digits"
-    elif src == "noise":
+    elif kind == "noise":
         x, desc = noise_images(n, size, channels, seed), "uniform pixel noise"
-    elif src == "constant_colour":
+    elif kind == "constant_colour":
         x, desc = constant_colour_images(n, size, channels, seed), "single-colour images"
-    elif src in ("image_folder", "cifar10", "cifar100", "svhn", "torchvision"):
+    elif kind in ("image_folder", "cifar10", "cifar100", "svhn", "torchvision"):
         from ganaudit import sources
 
-        x, _ = sources.read_source(spec, spec.get("split", "test"))
+        x, _ = sources.read_source(src, src.get("split", "test"))
         x = x[np.random.default_rng(seed).permutation(len(x))[:n]]
-        desc = f"{src} ({spec.get('path', '')})"
+        desc = f"{kind} ({src.get('path', '')})"
     else:
-        raise ValueError(f"groups.{name}.source: unknown source {src!r}")
+        raise ValueError(f"groups.{name}.source: unknown source {kind!r}")
     if x.shape[1:] != (channels, size, size):
-        x = resize_images(x, size, channels, spec.get("resample", "bilinear"))
-    kind = "constant" if src == "constant_colour" else "ood"
-    return ImageGroup(x, np.full(len(x), -1), np.full(len(x), -1), kind, desc)
+        x = resize_images(x, size, channels, src.get("resample", "bilinear"))
+    return ImageGroup(x, np.full(len(x), -1), np.full(len(x), -1), "constant" if kind == "constant_colour" else "ood", desc)
+
+
+def dataset_split(dataset: dict[str, Any], split: str, seed: int) -> ImageGroup:
+    """The ``train`` or ``test`` group: the modelled classes of the source's split, classes interleaved (so
+    every prefix is class-balanced), capped at ``max_{split}``; labels index ``dataset["classes"]``."""
+    size, channels, classes = int(dataset["image_size"]), int(dataset["channels"]), list(dataset["classes"])
+    x, y = load_source(dataset.get("source", {"kind": "mnist"}), split, size, channels)
+    unknown = sorted(set(classes) - set(np.unique(y).tolist()))
+    if unknown:
+        raise ValueError(f"dataset.classes: classes {unknown} not present in the {split} split of the source")
+    idx = np.flatnonzero(np.isin(y, classes))
+    order = idx[interleave_classes(y[idx], seed + (split == "test"))]
+    cap = dataset.get(f"max_{split}")
+    if cap is not None:
+        order = order[: int(cap)]
+    class_index = np.asarray([classes.index(v) for v in y[order]], dtype=np.int64)
+    return ImageGroup(x[order], class_index, y[order], split, f"{split} split, classes {classes}")
+
+
+def other_classes_group(dataset: dict[str, Any], n: int | None, seed: int) -> ImageGroup:
+    """Test images of the source's classes that are *not* modelled (first ``n``, classes interleaved)."""
+    size, channels, classes = int(dataset["image_size"]), int(dataset["channels"]), list(dataset["classes"])
+    x, y = load_source(dataset.get("source", {"kind": "mnist"}), "test", size, channels)
+    other = np.flatnonzero(~np.isin(y, classes))
+    if len(other):
+        other = other[interleave_classes(y[other], seed + 2)]
+    other = other[: None if n is None else int(n)]
+    return ImageGroup(x[other], np.full(len(other), -1), y[other], "other_classes",
+                      "test images of the classes the model was not asked about")
+
+
+def build_group(params: dict[str, Any], seed: int) -> ImageGroup:
+    """One image group from its params (`ganaudit.workflow.group_params`: ``group`` names it; the dataset
+    keys for ``train``/``test``/``other_classes``, the group's spec otherwise)."""
+    name = params["group"]
+    if name in ("train", "test"):
+        return dataset_split(params, name, seed)
+    if name == "other_classes":
+        return other_classes_group(params, params.get("n"), seed)
+    return ood_group(name, params, int(params["image_size"]), int(params["channels"]), group_seed(seed, name))
 
 
 def build_groups(dataset: dict[str, Any], groups: dict[str, dict[str, Any]], seed: int) -> dict[str, ImageGroup]:
     """All image groups of a dataset config (see the schema's ``dataset`` and ``groups`` keys)."""
-    size, channels = int(dataset["image_size"]), int(dataset["channels"])
-    classes = list(dataset["classes"])
+    shape = {"image_size": dataset["image_size"], "channels": dataset["channels"]}
     out: dict[str, ImageGroup] = {}
-    source = dataset.get("source", {"kind": "mnist"})
-    if source.get("kind") != "none":
+    if dataset.get("source", {"kind": "mnist"}).get("kind") != "none":
         for split in ("train", "test"):
-            x, y = load_source(source, split, size, channels)
-            unknown = sorted(set(classes) - set(np.unique(y).tolist()))
-            if unknown:
-                raise ValueError(f"dataset.classes: classes {unknown} not present in the {split} split of the source")
-            modelled = np.isin(y, classes)
-            idx = np.flatnonzero(modelled)
-            order = idx[interleave_classes(y[idx], seed + (split == "test"))]
-            cap = dataset.get(f"max_{split}")
-            if cap is not None:
-                order = order[: int(cap)]
-            class_index = np.asarray([classes.index(v) for v in y[order]], dtype=np.int64)
-            out[split] = ImageGroup(x[order], class_index, y[order], split,
-                                    f"{split} split, classes {classes}")
-            if split == "test":
-                other = np.flatnonzero(~modelled)
-                if len(other):
-                    other = other[interleave_classes(y[other], seed + 2)]
-                    n_other = groups.get("other_classes", {}).get("n")
-                    other = other[: None if n_other is None else int(n_other)]
-                    out["other_classes"] = ImageGroup(x[other], np.full(len(other), -1), y[other], "other_classes",
-                                                      "test images of the classes the model was not asked about")
-    for i, (name, spec) in enumerate(sorted(groups.items())):
+            out[split] = dataset_split(dataset, split, seed)
+        other = other_classes_group(dataset, groups.get("other_classes", {}).get("n"), seed)
+        if len(other):
+            out["other_classes"] = other
+    for name, spec in sorted(groups.items()):
         if name == "other_classes" or not spec.get("enabled", True):
             continue
-        out[name] = ood_group(name, spec, size, channels, seed + 100 + i)
+        src = spec["source"] if isinstance(spec["source"], dict) else {"kind": spec["source"]}
+        out[name] = build_group({"group": name, **spec, "source": src, **shape}, seed)
     return out
 
 

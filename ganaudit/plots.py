@@ -295,22 +295,20 @@ def read_inversion(inversion_path: str | Path, images_path: str | Path | None = 
     return reduce_inversion(group, d["mse"], d["perceptual"], d.get("recon"), originals, metric)
 
 
-def read_inversions(paths: Sequence[str | Path], data_path: str | Path | None = None,
-                    samples: Mapping[str, str | Path] | None = None) -> dict[str, dict[str, Inversion]]:
+def read_inversions(paths: Sequence[str | Path],
+                    images: Sequence[str | Path] | None = None) -> dict[str, dict[str, Inversion]]:
     """``{model: {group: Inversion}}`` from ``results/inversion/{model}/{group}.h5`` paths.
 
-    Originals are read when ``data_path`` (non-generated groups) and ``samples`` (model → samples
-    file, for ``generated*`` groups) are given; otherwise only the errors.
+    Originals are read when ``images`` is given: aligned with ``paths``, the file holding each group's
+    images (``results/data/{dataset}/{group}.h5`` or ``results/samples/{model}/{group}.h5``); otherwise
+    only the errors.
     """
+    if images is not None and len(images) != len(paths):
+        raise ValueError(f"images must name one file per inversion ({len(paths)}), got {len(images)}")
     out: dict[str, dict[str, Inversion]] = {}
-    for p in paths:
+    for i, p in enumerate(paths):
         model, group = Path(p).parent.name, Path(p).stem
-        src = None
-        if group.startswith("generated"):
-            src = (samples or {}).get(model)
-        else:
-            src = data_path
-        out.setdefault(model, {})[group] = read_inversion(p, src)
+        out.setdefault(model, {})[group] = read_inversion(p, None if images is None else images[i])
     return out
 
 

@@ -4,6 +4,7 @@ and derive seeds. Kept in the library so scripts stay a few lines long."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -12,10 +13,24 @@ SEED_OFFSETS = {"train": 0, "generated": 1_000_003, "generated_calibration": 2_0
 
 
 def setup(log_path: str | None, threads: int | None = None, name: str = "ganaudit") -> logging.Logger:
-    """Send library + script logging (and uncaught exceptions) to the rule's log file; set torch threads."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    """Send the job's output to the rule's log file; set torch threads.
+
+    With a log file, everything the job writes to stderr (logging, progress bars, warnings, and C-level
+    writes to file descriptor 2) goes to the log, so parallel jobs do not interleave their progress bars on
+    the terminal: the console shows Snakemake's job progress and, from the job, only errors (one line).
+    """
+    handlers: list[logging.Handler] = []
     if log_path:
-        handlers.append(logging.FileHandler(log_path, mode="w"))
+        console = os.fdopen(os.dup(2), "w", buffering=1)  # the terminal, kept for errors
+        logfile = open(log_path, "w", buffering=1)
+        os.dup2(logfile.fileno(), 2)
+        sys.stderr = logfile
+        handlers.append(logging.StreamHandler(logfile))
+        err = logging.StreamHandler(console)
+        err.setLevel(logging.ERROR)
+        handlers.append(err)
+    else:
+        handlers.append(logging.StreamHandler(sys.stderr))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s",
                         handlers=handlers, force=True)
     logger = logging.getLogger(name)

@@ -11,12 +11,13 @@ Layout: datasets live at slash paths (``groups/train/images``); nested dicts map
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,28 +84,45 @@ def write(path: str | os.PathLike, data: Mapping[str, Any], attrs: Mapping[str, 
     HDF5 groups by path (e.g. ``{"groups/train": {"source": "mnist"}}``).
     """
     path = Path(path)
+    with atomic(path) as tmp, h5py.File(tmp, "w") as f:
+        for name, arr in _flatten(data).items():
+            if arr.dtype.kind == "U":
+                f.create_dataset(name, data=arr.astype(h5py.string_dtype()))
+            else:
+                f.create_dataset(name, data=arr)
+        for gpath, gattrs in (group_attrs or {}).items():
+            grp = f.require_group(gpath)
+            for k, v in gattrs.items():
+                grp.attrs[k] = _attr(v)
+        for k, v in (attrs or {}).items():
+            f.attrs[k] = _attr(v)
+        f.attrs["complete"] = True
+    return path
+
+
+@contextlib.contextmanager
+def atomic(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces ``path`` when the block ends without error (and is
+    removed when it raises), so no reader ever sees a half-written file. The file gets the mode any new file
+    gets under the user's umask (not mkstemp's 0600), so colleagues on a shared file system can read it."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        with h5py.File(tmp, "w") as f:
-            for name, arr in _flatten(data).items():
-                if arr.dtype.kind == "U":
-                    f.create_dataset(name, data=arr.astype(h5py.string_dtype()))
-                else:
-                    f.create_dataset(name, data=arr)
-            for gpath, gattrs in (group_attrs or {}).items():
-                grp = f.require_group(gpath)
-                for k, v in gattrs.items():
-                    grp.attrs[k] = _attr(v)
-            for k, v in (attrs or {}).items():
-                f.attrs[k] = _attr(v)
-            f.attrs["complete"] = True
+        os.chmod(tmp, _default_mode())
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def _default_mode() -> int:
+    """The mode a new file gets under the current umask (``0666 & ~umask``)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _attr(v: Any) -> Any:

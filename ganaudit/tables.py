@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 
+from ganaudit import store
+
 
 def _atomic_text(path: str | os.PathLike, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    with store.atomic(path) as tmp:
+        tmp.write_text(text)
 
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
@@ -31,9 +27,12 @@ def to_markdown(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_table(df: pd.DataFrame, csv_path: str | os.PathLike, md_path: str | os.PathLike | None = None,
+def write_table(df: pd.DataFrame, csv_path: str | os.PathLike | None, md_path: str | os.PathLike | None = None,
                 title: str | None = None, notes: list[str] | None = None) -> None:
-    _atomic_text(csv_path, df.to_csv(index=False))
+    """Write ``df`` as CSV (when ``csv_path`` is given) and as Markdown with a title and notes (when
+    ``md_path`` is given), each atomically."""
+    if csv_path is not None:
+        _atomic_text(csv_path, df.to_csv(index=False))
     if md_path is not None:
         parts = [f"### {title}\n"] if title else []
         parts.append(to_markdown(df))

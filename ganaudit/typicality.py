@@ -175,29 +175,22 @@ def typicality_table(calibration: ArrayLike, groups: Mapping[str, ArrayLike],
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def table2_wide(df: pd.DataFrame, index: str | None = "model") -> pd.DataFrame:
-    """Pivot a `typicality_table` frame to the paper's Table 2 layout.
-
-    Columns are a two-level index ``("N=10", "generated"), ("N=10", "train"), …`` with sizes
-    ascending and groups in order of first appearance; values are ``fraction_typical``. Rows are
-    the values of the ``index`` column (e.g. one per model when several tables were concatenated
-    with a ``model`` column); without that column there is one row named ``fraction_typical``.
-    """
+def table2_layout(df: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Table 2 layout of a `typicality_table` frame: one row per (model, group), in order of
+    first appearance, with the group's image count, and one column ``N=…`` per set size (ascending) holding
+    the fraction of trials found typical. Without a ``model`` column the rows are the groups alone."""
     missing = [c for c in ("group", "n", "fraction_typical") if c not in df.columns]
     if missing:
         raise ValueError(f"df must have columns group, n, fraction_typical; missing {missing}")
-    d = df.copy()
-    if index is None or index not in d.columns:
-        index = "_row"
-        d[index] = "fraction_typical"
-    group_order = list(dict.fromkeys(d["group"]))
-    sizes = sorted(dict.fromkeys(int(n) for n in d["n"]))
-    wide = d.pivot_table(index=index, columns=["n", "group"], values="fraction_typical",
-                         aggfunc="first", dropna=False, sort=False)
-    cols = pd.MultiIndex.from_product([sizes, group_order], names=["n", "group"])
-    wide = wide.reindex(columns=cols)
-    wide.columns = pd.MultiIndex.from_tuples([(f"N={n}", g) for n, g in cols], names=["N", "group"])
-    wide = wide.reindex(list(dict.fromkeys(d[index])))
-    if index == "_row":
-        wide.index.name = None
-    return wide
+    keys = ["model", "group"] if "model" in df.columns else ["group"]
+    sizes = sorted(dict.fromkeys(int(n) for n in df["n"]))
+    rows = []
+    for key, sub in df.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        by_n = dict(zip(sub["n"].astype(int), sub["fraction_typical"]))
+        row = dict(zip(keys, key))
+        if "n_images" in sub:
+            row["images"] = int(sub["n_images"].iloc[0])
+        row.update({f"N={n}": by_n.get(n, np.nan) for n in sizes})
+        rows.append(row)
+    return pd.DataFrame(rows)

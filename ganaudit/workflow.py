@@ -1,9 +1,12 @@
 """Config logic the Snakefile needs, kept here so it is unit-tested: per-model spec checks, which image
-groups exist, and the shard ranges."""
+groups exist, the params each job receives (exactly the config values that shape its output), the shard
+ranges, and the library files each rule's script imports (its code inputs)."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 BUILTIN_KINDS = {"dcgan", "vae", "ppca"}
@@ -20,8 +23,17 @@ def is_builtin(spec: dict[str, Any]) -> bool:
     return spec["kind"] in BUILTIN_KINDS
 
 
+def normalise_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite every source (``dataset.source``, ``groups.*.source``) to its mapping spelling, in place."""
+    config["dataset"]["source"] = normalise_source(config["dataset"].get("source", "mnist"), "dataset.source")
+    for name, spec in config.get("groups", {}).items():
+        if "source" in spec:
+            spec["source"] = normalise_source(spec["source"], f"groups.{name}.source")
+    return config
+
+
 def check_config(config: dict[str, Any]) -> None:
-    """Checks beyond the JSON schema; raises `ConfigError` naming the key."""
+    """Checks beyond the JSON schema; raises `ConfigError` naming the key. Expects `normalise_config`'s output."""
     ds = config["dataset"]
     has_train = ds["source"]["kind"] != "none"
     for name, spec in config["models"].items():
@@ -44,6 +56,23 @@ def check_config(config: dict[str, Any]) -> None:
                 adapters.check_spec(spec)
             except ValueError as e:
                 raise ConfigError(f"config: models.{name}: {e}") from None
+    kind = normalise_source(ds["source"], "dataset.source")["kind"]
+    if kind not in DATASET_SOURCES:
+        raise ConfigError(f"config: dataset.source: kind {kind!r} is not a class-labelled dataset "
+                          f"(expected one of {list(DATASET_SOURCES)})")
+    for name, spec in config["groups"].items():
+        if name == "other_classes":
+            continue
+        if "source" not in spec:
+            raise ConfigError(f"config: groups.{name}.source: required (e.g. `source: animal_silhouettes` or "
+                              "`source: {kind: image_folder, path: DIR}`)")
+        src = normalise_source(spec["source"], f"groups.{name}.source")
+        if src["kind"] not in SHIPPED_SOURCES + USER_SOURCES:
+            raise ConfigError(f"config: groups.{name}.source: unknown kind {src['kind']!r} "
+                              f"(expected one of {list(SHIPPED_SOURCES + USER_SOURCES)})")
+        if src["kind"] in USER_SOURCES and src["kind"] != "torchvision" and not src.get("path"):
+            raise ConfigError(f"config: groups.{name}.source: kind {src['kind']!r} needs a path: "
+                              f"`source: {{kind: {src['kind']}, path: DIR}}` (the same spelling as dataset.source)")
     if not has_train and config["sigma"]["value"] is None:
         raise ConfigError("config: sigma.value: there are no training images (dataset.source.kind is 'none'), so the "
                           "maximum-likelihood σ² cannot be formed; set sigma.value (model scale [-1, 1])")
@@ -111,3 +140,134 @@ def scored_groups(groups: Iterable[str]) -> list[str]:
     names = list(groups)
     ref = inlier_group(names)
     return [g for g in names if g not in ("train", "generated_calibration") and (g != "generated" or ref == "generated")]
+
+
+# ---------------------------------------------------------------------------------------------- sources
+
+SHIPPED_SOURCES = ("constant_colour", "animal_silhouettes", "photo_crops", "mnist_digits", "noise")
+USER_SOURCES = ("image_folder", "cifar10", "cifar100", "svhn", "torchvision")
+DATASET_SOURCES = ("mnist", *USER_SOURCES, "none")
+
+
+def normalise_source(value: str | dict[str, Any], where: str) -> dict[str, Any]:
+    """One spelling for a source in both places (``dataset.source`` and ``groups.<name>.source``):
+    a mapping ``{kind: KIND, path: …, …}``, or the bare kind name for sources without options
+    (``source: animal_silhouettes`` is ``source: {kind: animal_silhouettes}``)."""
+    if isinstance(value, str):
+        value = {"kind": value}
+    if not isinstance(value, dict) or "kind" not in value:
+        raise ConfigError(f"config: {where}: expected a source name or a mapping with 'kind' (got {value!r})")
+    return dict(value)
+
+
+# ---------------------------------------------------------------------------------------------- per-job params
+# Each job receives exactly the config values that shape its output (Snakemake compares params as text),
+# so an edit reruns what it makes stale and nothing else.
+
+
+def group_params(config: dict[str, Any], group: str) -> dict[str, Any]:
+    """What an image group's data artifact depends on: the dataset keys its images come from and, for an
+    extra group, its own spec. The seed enters through `group_seed` (the group's name, not its position)."""
+    ds = config["dataset"]
+    shape = {"image_size": ds["image_size"], "channels": ds["channels"]}
+    source = normalise_source(ds["source"], "dataset.source")
+    if group in ("train", "test"):
+        cap = f"max_{group}"
+        return {"group": group, "source": source, "classes": ds["classes"], cap: ds.get(cap), **shape}
+    if group == "other_classes":
+        return {"group": group, "source": source, "classes": ds["classes"],
+                "n": config["groups"].get("other_classes", {}).get("n"), **shape}
+    spec = dict(config["groups"][group])
+    spec["source"] = normalise_source(spec["source"], f"groups.{group}.source")
+    spec.pop("enabled", None)
+    return {"group": group, **spec, **shape}
+
+
+def inversion_params(config: dict[str, Any]) -> dict[str, Any]:
+    """The inversion settings of one shard (every group's shards share them; the group list is not one)."""
+    return {k: v for k, v in config["inversion"].items() if k != "groups"}
+
+
+def ais_n_images(config: dict[str, Any], group: str) -> int:
+    """Images of ``group`` whose log-likelihood is estimated."""
+    return int(config["ais"]["n_images_by_group"].get(group, config["ais"]["n_images"]))
+
+
+def ais_setting(config: dict[str, Any]) -> dict[str, Any]:
+    """The AIS estimator setting (preset, overrides, batch size): what every AIS estimate depends on."""
+    a = config["ais"]
+    return {"preset": a["preset"], "overrides": a["overrides"], "batch_size": a["batch_size"]}
+
+
+def ais_params(config: dict[str, Any], group: str) -> dict[str, Any]:
+    """One AIS shard's settings: the estimator setting, the shard size and this group's image count."""
+    return {**ais_setting(config), "shard_size": config["ais"]["shard_size"], "n_images": ais_n_images(config, group)}
+
+
+# ---------------------------------------------------------------------------------------------- code inputs
+
+def _module_file(root: Path, dotted: str) -> Path | None:
+    """The file of a module of the package under ``root`` (``root/ganaudit/...``), or None."""
+    base = root.joinpath(*dotted.split("."))
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+
+
+def _imported_modules(path: Path, root: Path, package: str) -> set[str]:
+    """Dotted names of the ``package`` modules a file imports anywhere (function bodies too, not under
+    ``if TYPE_CHECKING:``). ``from a import b`` yields ``a`` and ``a.b`` (``b`` may be a module)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    try:
+        here = list(path.with_suffix("").relative_to(root).parts)  # a library module: a/b/c or a/b/__init__
+    except ValueError:
+        here = []  # a script outside the package: it has no relative imports
+    out: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.split(".")[0] == package)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this file's package
+                anchor = here[:-node.level]
+                mod = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.split(".")[0] == package:
+                out.add(mod)
+                out.update(f"{mod}.{a.name}" for a in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return out
+
+
+def library_files(script: str | Path, root: str | Path, package: str = "ganaudit") -> list[str]:
+    """The library files a script depends on: every ``package`` module it imports, and what those import,
+    transitively, with each package's ``__init__.py``. Paths relative to ``root`` (the folder holding the
+    package), sorted. A rule lists them as inputs, so editing any of them reruns the rule."""
+    root = Path(root)
+    seen: set[Path] = set()
+    todo = [Path(script)]
+    while todo:
+        path = todo.pop()
+        for dotted in _imported_modules(path, root, package):
+            parts = dotted.split(".")
+            for i in range(1, len(parts) + 1):  # the module and the packages above it
+                f = _module_file(root, ".".join(parts[:i]))
+                if f is not None and f not in seen:
+                    seen.add(f)
+                    todo.append(f)
+    return sorted(str(p.relative_to(root)) for p in seen)

@@ -1,21 +1,26 @@
-# Shared setup: config validation, derived constants, input functions and the list of final targets.
+# Shared setup: config validation, the values derived from the config (named once, here), the helpers
+# every rule uses (code inputs, log/benchmark paths, figure outputs) and the list of final targets.
+#
+# Each job's params carry exactly the config values that shape its output (ganaudit.workflow), so an
+# edit reruns what it makes stale and nothing else; each rule's code inputs are the library files its
+# script imports, so editing one reruns exactly the rules that use it.
 
+import functools
+import hashlib
+import json
 import math
 import os
 
 from snakemake.utils import validate
 
-
-
+from ganaudit.workflow import (ais_groups, ais_n_images, ais_params, ais_setting, check_config, group_names,
+                               group_params, inlier_group, inlier_label, inversion_groups, inversion_params,
+                               library_files, normalise_config, scored_groups)
 
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
-
-# Validate each model's spec (adapter kinds check their own keys) before any job is scheduled.
-from ganaudit.workflow import (check_config, group_names, inlier_group, inlier_label, is_builtin, inversion_groups,
-                               ais_groups, scored_groups)
-
-check_config(config)
+normalise_config(config)  # one spelling for sources: {kind: ..., path: ...}
+check_config(config)  # model specs, sources, group names: one-line errors naming the key, before any job
 
 
 def _canonical(value):
@@ -32,10 +37,22 @@ _sorted = _canonical(config)
 config.clear()
 config.update(_sorted)
 
+# ------------------------------------------------------------------------------------ derived values
+
 DATASET = config["dataset"]["name"]
 MODELS = list(config["models"])
 GAN_MODELS = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]
+AUDITED = GAN_MODELS[0] if GAN_MODELS else MODELS[0]  # the GAN the findings page is about
+MODEL_ROLES = {m: s.get("role", "gan") for m, s in config["models"].items()}
 HAS_TRAIN = config["dataset"]["source"]["kind"] != "none"
+N_CLASSES = len(config["dataset"].get("classes") or []) or None
+GROUPS = group_names(config)  # every image group of the run
+GENERATED = ("generated", "generated_calibration")  # sampled from each model, not from the data
+DATA_GROUPS = [g for g in GROUPS if g not in GENERATED]
+INVERTED = inversion_groups(config)
+AIS_GROUPS = ais_groups(config)
+# the reference group of density comparisons and Fig 9: the test images, or the GAN's own samples
+REFERENCE_GROUP = "test" if HAS_TRAIN else "generated"
 ENV = "../envs/ganaudit.yaml"
 CUDA = config["device"] == "cuda"
 
@@ -45,6 +62,9 @@ wildcard_constraints:
     group="[A-Za-z0-9_]+",
     shard=r"\d+",
     dataset="[A-Za-z0-9_-]+",
+
+
+# ------------------------------------------------------------------------------------ helpers
 
 
 def n_shards(n_images, shard_size):
@@ -65,44 +85,103 @@ def torch_resources(mem_mb=3000, runtime=30):
     return res
 
 
-def lib(*modules):
-    """Library modules a rule's script uses: listed as inputs so a code change reruns the stage."""
-    return [f"ganaudit/{m}.py" for m in modules]
+LIGHT = dict(mem_mb=1000, runtime=5)  # table and figure jobs
+
+
+@functools.cache
+def code(script):
+    """Code inputs for `scripts/{script}.py`, the library files the script imports,
+    transitively (ganaudit.workflow.library_files), as absolute paths so `--directory` works."""
+    base = workflow.basedir
+    return [os.path.join(base, f) for f in library_files(os.path.join(base, "scripts", f"{script}.py"), base)]
+
+
+def logs(name):
+    """The log file of a job: logs/{name}.log (name mirrors the output, e.g. invert/gan/test/shard_0)."""
+    return f"logs/{name}.log"
+
+
+def bench(name):
+    """The benchmark file of a job: benchmarks/{name}.tsv."""
+    return f"benchmarks/{name}.tsv"
+
+
+def figure(name, caption, subcategory, label, model="all models"):
+    """A figure's outputs: the PNG in the report (caption report/{caption}.rst) and a PDF beside it."""
+    png = report(f"results/figures/{name}.png", caption=f"../report/{caption}.rst", category="Figures",
+                 subcategory=subcategory, labels={"figure": label, "model": model})
+    return dict(png=png, pdf=f"results/figures/{name}.pdf")
+
+
+def table(name, caption):
+    """A table's outputs: the CSV in the report (caption report/{caption}.rst) and Markdown beside it."""
+    csv = report(f"results/tables/{name}.csv", caption=f"../report/{caption}.rst", category="Tables")
+    return dict(csv=csv, md=f"results/tables/{name}.md")
+
+
+def data_file(group):
+    return f"results/data/{DATASET}/{group}.h5"
+
+
+def group_file(model, group):
+    """The file holding an image group: the data file, or the model's samples for the generated groups."""
+    return f"results/samples/{model}/{group}.h5" if group in GENERATED else data_file(group)
 
 
 def group_source(wildcards):
-    """The file holding an image group: the data file, or the model's samples for generated groups."""
-    if wildcards.group.startswith("generated"):
-        return f"results/samples/{wildcards.model}.h5"
-    return f"results/data/{DATASET}.h5"
+    return group_file(wildcards.model, wildcards.group)
 
 
-def all_targets():
-    targets = [
-        "results/tables/manifold_inference.csv",
-        "results/tables/table1.csv",
-        "results/tables/table2.csv",
-        "results/tables/table3.csv",
-        "results/tables/density_inference.csv",
-        "results/tables/ais_validation.csv",
-        "results/tables/inversion_validation.csv",
-        "results/report/workflow.rst",
-    ]
-    targets += expand("results/figures/{fig}.png", fig=FIGURES)
-    return targets
+def inversion_files(models, groups):
+    return [f"results/inversion/{m}/{g}.h5" for m in models for g in groups]
+
+
+def ais_files(models, groups):
+    return [f"results/ais/{m}/{g}.h5" for m in models for g in groups]
 
 
 def inversion_shards(wildcards):
     n = n_shards(config["inversion"]["n_images"], config["inversion"]["shard_size"])
-    return expand("results/inversion/{model}/{group}/shard_{shard}.h5", model=wildcards.model,
-                  group=wildcards.group, shard=range(n))
-
-
-def ais_n_images(group):
-    return config["ais"]["n_images_by_group"].get(group, config["ais"]["n_images"])
+    return [f"results/inversion/{wildcards.model}/{wildcards.group}/shard_{s}.h5" for s in range(n)]
 
 
 def ais_shards(wildcards):
-    n = n_shards(ais_n_images(wildcards.group), config["ais"]["shard_size"])
-    return expand("results/ais/{model}/{group}/shard_{shard}.h5", model=wildcards.model,
-                  group=wildcards.group, shard=range(n))
+    n = n_shards(ais_n_images(config, wildcards.group), config["ais"]["shard_size"])
+    return [f"results/ais/{wildcards.model}/{wildcards.group}/shard_{s}.h5" for s in range(n)]
+
+
+def digest(value):
+    """A short digest of a JSON-serialisable value (stamps the findings page with the config it describes)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# What the findings page shows; its digest stamps the page, so a page made for another configuration
+# never heads this configuration's report (see front_page in the Snakefile).
+FINDINGS_PARAMS = dict(
+    audit={"gan": AUDITED},
+    dataset=config["dataset"],
+    ais=ais_setting(config),
+    models=config["models"],
+    density=config["density"],
+    groups=AIS_GROUPS,
+)
+FINDINGS_DIGEST = digest(FINDINGS_PARAMS)
+
+
+def front_page():
+    """The report's front page: this configuration's findings page when the workflow has made it, else a
+    page saying the findings are not computed yet (never a page made for another configuration)."""
+    page = "results/report/workflow.rst"
+    if os.path.exists(page):
+        with open(page) as f:
+            if f.readline().strip() == f".. ganaudit findings {FINDINGS_DIGEST}":
+                return page
+    return "report/pending.rst"
+
+
+def all_targets():
+    targets = [f"results/tables/{t}.csv" for t in ("manifold_inference", "table1", "table2", "table3",
+                                                   "density_inference", "ais_validation", "inversion_validation")]
+    targets += [f"results/figures/{fig}.png" for fig in FIGURES]
+    targets.append("results/report/workflow.rst")
+    return targets

@@ -1,19 +1,20 @@
-# Dataset preparation: every image group of the dataset in one HDF5 file.
+# Dataset preparation: one HDF5 file per image group, so adding or changing one group rebuilds only it.
 
 
 rule prepare_data:
     input:
-        lib("data", "store"),
+        code=code("prepare_data"),
     output:
-        "results/data/{dataset}.h5",
+        "results/data/{dataset}/{group}.h5",
     params:
-        dataset=config["dataset"],
-        groups=config["groups"],
+        spec=lambda wc: group_params(config, wc.group),
         seed=config["seed"],
+    wildcard_constraints:
+        group="|".join(DATA_GROUPS),
     log:
-        "logs/prepare_data/{dataset}.log",
+        logs("prepare_data/{dataset}/{group}"),
     benchmark:
-        "benchmarks/prepare_data/{dataset}.tsv"
+        bench("prepare_data/{dataset}/{group}")
     threads: 1
     resources:
         mem_mb=4000,

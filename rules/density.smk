@@ -3,23 +3,21 @@
 # curves, and the density experiments (Tables 1 and 3, Fig 7, 8, 12).
 
 
-
 rule fit_sigma:
     input:
         train=[] if config["sigma"]["value"] is not None else "results/inversion/{model}/train.h5",
-        code=lib("pipeline"),
+        code=code("fit_sigma"),
     output:
         "results/sigma/{model}.json",
     params:
         value=config["sigma"]["value"],
     log:
-        "logs/fit_sigma/{model}.log",
+        logs("fit_sigma/{model}"),
     benchmark:
-        "benchmarks/fit_sigma/{model}.tsv"
+        bench("fit_sigma/{model}")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        **LIGHT,
     conda:
         ENV
     script:
@@ -31,17 +29,17 @@ rule ais:
         generator="results/models/{model}/generator.pt",
         images=group_source,
         sigma="results/sigma/{model}.json",
-        code=lib("ais", "hmc", "pipeline"),
+        code=code("ais"),
     output:
         temp("results/ais/{model}/{group}/shard_{shard}.h5"),
     params:
-        ais=config["ais"],
+        ais=lambda wc: ais_params(config, wc.group),
         seed=config["seed"],
         device=config["device"],
     log:
-        "logs/ais/{model}/{group}/shard_{shard}.log",
+        logs("ais/{model}/{group}/shard_{shard}"),
     benchmark:
-        "benchmarks/ais/{model}/{group}/shard_{shard}.tsv"
+        bench("ais/{model}/{group}/shard_{shard}")
     threads: config["threads"]
     resources:
         **torch_resources(mem_mb=4000, runtime=120),
@@ -53,13 +51,14 @@ rule ais:
 
 rule gather_ais:
     input:
-        ais_shards,
+        shards=ais_shards,
+        code=code("gather_shards"),
     output:
         "results/ais/{model}/{group}.h5",
     log:
-        "logs/gather_ais/{model}/{group}.log",
+        logs("gather_ais/{model}/{group}"),
     benchmark:
-        "benchmarks/gather_ais/{model}/{group}.tsv"
+        bench("gather_ais/{model}/{group}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -72,23 +71,23 @@ rule gather_ais:
 
 rule validate_ais:
     input:
-        data=f"results/data/{DATASET}.h5" if HAS_TRAIN else [],
+        train=data_file("train") if HAS_TRAIN else [],
+        test=data_file("test") if HAS_TRAIN else [],
         generators=expand("results/models/{model}/generator.pt", model=GAN_MODELS),
         sigmas=expand("results/sigma/{model}.json", model=GAN_MODELS),
-        code=lib("ais", "hmc", "pipeline", "models/ppca"),
+        code=code("validate_ais"),
     output:
-        csv=report("results/tables/ais_validation.csv", caption="../report/ais_validation.rst", category="Tables"),
-        md="results/tables/ais_validation.md",
+        **table("ais_validation", "ais_validation"),
     params:
-        ais=config["ais"],
+        ais=ais_setting(config),
         validation=config["ais_validation"],
         models=GAN_MODELS,
         seed=config["seed"],
         device=config["device"],
     log:
-        "logs/validate_ais/ais_validation.log",
+        logs("validate_ais/ais_validation"),
     benchmark:
-        "benchmarks/validate_ais/ais_validation.tsv"
+        bench("validate_ais/ais_validation")
     threads: config["threads"]
     resources:
         **torch_resources(mem_mb=4000, runtime=60),
@@ -101,21 +100,22 @@ rule validate_ais:
 rule ais_convergence:
     input:
         generator="results/models/{model}/generator.pt",
-        images=f"results/data/{DATASET}.h5" if HAS_TRAIN else "results/samples/{model}.h5",
+        images=lambda wc: group_file(wc.model, REFERENCE_GROUP),
         sigma="results/sigma/{model}.json",
-        code=lib("ais", "hmc", "pipeline"),
+        code=code("ais_convergence"),
     output:
         "results/ais_convergence/{model}.h5",
     params:
-        ais=config["ais"],
-        validation=config["ais_validation"],
-        group="test" if HAS_TRAIN else "generated",
+        ais=ais_setting(config),
+        steps=config["ais_validation"]["convergence_steps"],
+        n_images=config["ais_validation"]["convergence_images"],
+        group=REFERENCE_GROUP,
         seed=config["seed"],
         device=config["device"],
     log:
-        "logs/ais_convergence/{model}.log",
+        logs("ais_convergence/{model}"),
     benchmark:
-        "benchmarks/ais_convergence/{model}.tsv"
+        bench("ais_convergence/{model}")
     threads: config["threads"]
     resources:
         **torch_resources(mem_mb=4000, runtime=60),
@@ -127,13 +127,11 @@ rule ais_convergence:
 
 rule density_inference:
     input:
-        ais=expand("results/ais/{model}/{group}.h5", model=MODELS, group=ais_groups(config)),
-        data=f"results/data/{DATASET}.h5" if HAS_TRAIN else [],
-        samples=expand("results/samples/{model}.h5", model=MODELS),
+        ais=ais_files(MODELS, AIS_GROUPS),
         sigmas=expand("results/sigma/{model}.json", model=MODELS),
         quality=expand("results/quality/{model}.json", model=MODELS) if HAS_TRAIN and config["classifier"]["enabled"] else [],
-        baseline="results/baseline/nearest_neighbour.h5" if HAS_TRAIN else [],
-        code=lib("inference", "stats", "pipeline"),
+        baseline=[f"results/baseline/{g}.h5" for g in NN_GROUPS if g in AIS_GROUPS],
+        code=code("density_inference"),
     output:
         inference=report("results/tables/density_inference.csv", caption="../report/density_inference.rst", category="Tables"),
         inference_md="results/tables/density_inference.md",
@@ -148,10 +146,11 @@ rule density_inference:
     params:
         models=config["models"],
         patch=config["density"]["patch"],
+        dataset=DATASET,
     log:
-        "logs/density_inference/density_inference.log",
+        logs("density_inference/density_inference"),
     benchmark:
-        "benchmarks/density_inference/density_inference.tsv"
+        bench("density_inference/density_inference")
     threads: 1
     resources:
         mem_mb=3000,

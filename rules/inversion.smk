@@ -1,24 +1,24 @@
-# Latent inversion (paper appendix B.2), sharded over images and gathered per group; the 1NN baseline;
-# manifold classification and outlier detection (Fig 4).
-
+# Latent inversion (paper appendix B.2), sharded over images and gathered per group; the 1NN baseline
+# (per group, against one embedding of the training images); manifold classification and outlier
+# detection (Fig 4); the inversion sanity check.
 
 
 rule invert:
     input:
         generator="results/models/{model}/generator.pt",
         images=group_source,
-        code=lib("inversion", "distances", "pipeline"),
+        code=code("invert"),
     output:
         temp("results/inversion/{model}/{group}/shard_{shard}.h5"),
     params:
-        inversion=config["inversion"],
+        inversion=inversion_params(config),
         perceptual=config["perceptual"],
         seed=config["seed"],
         device=config["device"],
     log:
-        "logs/invert/{model}/{group}/shard_{shard}.log",
+        logs("invert/{model}/{group}/shard_{shard}"),
     benchmark:
-        "benchmarks/invert/{model}/{group}/shard_{shard}.tsv"
+        bench("invert/{model}/{group}/shard_{shard}")
     threads: config["threads"]
     resources:
         **torch_resources(mem_mb=4000, runtime=60),
@@ -30,13 +30,14 @@ rule invert:
 
 rule gather_inversion:
     input:
-        inversion_shards,
+        shards=inversion_shards,
+        code=code("gather_shards"),
     output:
         "results/inversion/{model}/{group}.h5",
     log:
-        "logs/gather_inversion/{model}/{group}.log",
+        logs("gather_inversion/{model}/{group}"),
     benchmark:
-        "benchmarks/gather_inversion/{model}/{group}.tsv"
+        bench("gather_inversion/{model}/{group}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -47,21 +48,49 @@ rule gather_inversion:
         "../scripts/gather_shards.py"
 
 
-rule nn_baseline:
+rule embed_training_images:
     input:
-        data=f"results/data/{DATASET}.h5",
-        code=lib("inference", "distances", "pipeline"),
+        train=data_file("train"),
+        code=code("embed_training_images"),
     output:
-        "results/baseline/nearest_neighbour.h5",
+        temp("results/baseline/training_embedding.h5"),
     params:
-        groups=[g for g in inversion_groups(config) if not g.startswith("generated") and g != "train"],
-        n_images=config["inversion"]["n_images"],
         max_reference=config["nn_baseline"]["max_reference"],
         perceptual=config["perceptual"],
     log:
-        "logs/nn_baseline/nearest_neighbour.log",
+        logs("embed_training_images/training_embedding"),
     benchmark:
-        "benchmarks/nn_baseline/nearest_neighbour.tsv"
+        bench("embed_training_images/training_embedding")
+    threads: config["threads"]
+    resources:
+        mem_mb=6000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../scripts/embed_training_images.py"
+
+
+rule nn_baseline:
+    input:
+        # ancient: the embedding is a temporary cache of (train, max_reference, perceptual), which this rule
+        # also depends on directly; remaking the cache for a new group must not rerun the other groups
+        reference=ancient("results/baseline/training_embedding.h5"),
+        train=data_file("train"),
+        images=lambda wc: data_file(wc.group),
+        code=code("nn_baseline"),
+    output:
+        "results/baseline/{group}.h5",
+    params:
+        n_images=config["inversion"]["n_images"],
+        max_reference=config["nn_baseline"]["max_reference"],
+        perceptual=config["perceptual"],
+    wildcard_constraints:
+        group="|".join(g for g in DATA_GROUPS if g != "train") or "no_group",
+    log:
+        logs("nn_baseline/{group}"),
+    benchmark:
+        bench("nn_baseline/{group}")
     threads: config["threads"]
     resources:
         mem_mb=6000,
@@ -72,25 +101,26 @@ rule nn_baseline:
         "../scripts/nn_baseline.py"
 
 
+# the groups the 1NN baseline scores: inverted data groups other than the training images themselves
+NN_GROUPS = [g for g in INVERTED if g not in GENERATED and g != "train"] if HAS_TRAIN else []
+
+
 rule manifold_inference:
     input:
-        inversions=expand("results/inversion/{model}/{group}.h5", model=MODELS,
-                          group=scored_groups(inversion_groups(config))),
-        baseline="results/baseline/nearest_neighbour.h5" if HAS_TRAIN else [],
-        code=lib("inference"),
+        inversions=inversion_files(MODELS, scored_groups(INVERTED)),
+        baseline=[f"results/baseline/{g}.h5" for g in NN_GROUPS],
+        code=code("manifold_inference"),
     output:
-        csv=report("results/tables/manifold_inference.csv", caption="../report/manifold_inference.rst", category="Tables"),
-        md="results/tables/manifold_inference.md",
+        **table("manifold_inference", "manifold_inference"),
     params:
         models=MODELS,
     log:
-        "logs/manifold_inference/manifold_inference.log",
+        logs("manifold_inference/manifold_inference"),
     benchmark:
-        "benchmarks/manifold_inference/manifold_inference.tsv"
+        bench("manifold_inference/manifold_inference")
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=5,
+        **LIGHT,
     conda:
         ENV
     script:
@@ -99,21 +129,17 @@ rule manifold_inference:
 
 rule inversion_validation:
     input:
-        inversions=expand("results/inversion/{model}/{group}.h5", model=MODELS,
-                          group=[g for g in ("train", "generated") if g in inversion_groups(config)]),
+        inversions=inversion_files(MODELS, [g for g in ("train", "generated") if g in INVERTED]),
+        code=code("inversion_validation"),
     output:
-        csv=report("results/tables/inversion_validation.csv", caption="../report/inversion_validation.rst", category="Tables"),
-        md="results/tables/inversion_validation.md",
-    params:
-        models=MODELS,
+        **table("inversion_validation", "inversion_validation"),
     log:
-        "logs/inversion_validation/inversion_validation.log",
+        logs("inversion_validation/inversion_validation"),
     benchmark:
-        "benchmarks/inversion_validation/inversion_validation.tsv"
+        bench("inversion_validation/inversion_validation")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        **LIGHT,
     conda:
         ENV
     script:

@@ -1,11 +1,12 @@
 # Models: the GAN, the VAE and PPCA baselines (trained/fitted here) or a user's pretrained generator,
-# samples from each (held-out seeds), and the classifier behind the sample-quality column.
+# samples from each (held-out seeds, one file per sample group), and the classifier behind the
+# sample-quality column.
 
 
 rule train_model:
     input:
-        data=f"results/data/{DATASET}.h5" if HAS_TRAIN else [],
-        code=lib("train", "models/dcgan", "models/vae", "models/ppca", "models/adapters"),
+        data=data_file("train") if HAS_TRAIN else [],
+        code=code("train_model"),
     output:
         generator="results/models/{model}/generator.pt",
         losses="results/models/{model}/losses.csv",
@@ -15,9 +16,9 @@ rule train_model:
         device=config["device"],
     priority: 10  # the longest stage: start training before anything else competes for the cores
     log:
-        "logs/train_model/{model}.log",
+        logs("train_model/{model}"),
     benchmark:
-        "benchmarks/train_model/{model}.tsv"
+        bench("train_model/{model}")
     threads: config["threads"]
     resources:
         **torch_resources(mem_mb=6000, runtime=60),
@@ -30,18 +31,19 @@ rule train_model:
 rule sample_model:
     input:
         generator="results/models/{model}/generator.pt",
-        code=lib("data", "store"),
+        code=code("sample_model"),
     output:
-        "results/samples/{model}.h5",
+        "results/samples/{model}/{group}.h5",
     params:
-        n=config["samples"]["n"],
-        n_calibration=config["samples"]["n_calibration"],
+        n=lambda wc: config["samples"]["n" if wc.group == "generated" else "n_calibration"],
         seed=config["seed"],
         device=config["device"],
+    wildcard_constraints:
+        group="|".join(GENERATED),
     log:
-        "logs/sample_model/{model}.log",
+        logs("sample_model/{model}/{group}"),
     benchmark:
-        "benchmarks/sample_model/{model}.tsv"
+        bench("sample_model/{model}/{group}")
     threads: config["threads"]
     resources:
         **torch_resources(mem_mb=3000, runtime=10),
@@ -53,17 +55,18 @@ rule sample_model:
 
 rule train_classifier:
     input:
-        data=f"results/data/{DATASET}.h5",
-        code=lib("train", "models/classifier"),
+        train=data_file("train"),
+        test=data_file("test"),
+        code=code("train_classifier"),
     output:
         "results/classifier/classifier.pt",
     params:
         train=config["classifier"].get("train", {}),
         seed=config["seed"],
     log:
-        "logs/train_classifier/classifier.log",
+        logs("train_classifier/classifier"),
     benchmark:
-        "benchmarks/train_classifier/classifier.tsv"
+        bench("train_classifier/classifier")
     threads: config["threads"]
     resources:
         mem_mb=4000,
@@ -78,17 +81,18 @@ rule sample_quality:
     input:
         generator="results/models/{model}/generator.pt",
         classifier="results/classifier/classifier.pt",
-        data=f"results/data/{DATASET}.h5",
-        code=lib("models/classifier"),
+        test=data_file("test"),
+        code=code("sample_quality"),
     output:
         "results/quality/{model}.json",
     params:
         n=config["samples"]["n_quality"],
         seed=config["seed"],
+        dataset=DATASET,
     log:
-        "logs/sample_quality/{model}.log",
+        logs("sample_quality/{model}"),
     benchmark:
-        "benchmarks/sample_quality/{model}.tsv"
+        bench("sample_quality/{model}")
     threads: config["threads"]
     resources:
         mem_mb=3000,

@@ -1,35 +1,26 @@
-# The report's top-level page: report/workflow.rst filled with this run's numbers.
+# The report's front page: report/workflow.rst filled with this run's numbers, stamped with the digest
+# of what it shows (FINDINGS_PARAMS) so that only this configuration's page heads its report.
 
 
 rule findings:
     input:
-        tables=[
-            "results/tables/manifold_inference.csv",
-            "results/tables/inversion_validation.csv",
-            "results/tables/ll_per_group.csv",
-            "results/tables/patch_cv_correlation.csv",
-            "results/tables/table2.csv",
-            "results/tables/ais_validation.csv",
-        ],
+        tables=[f"results/tables/{t}.csv" for t in ("manifold_inference", "inversion_validation", "ll_per_group",
+                                                   "patch_cv_correlation", "table2", "ais_validation")],
         template="report/workflow.rst",
-        convergence=f"results/ais_convergence/{GAN_MODELS[0] if GAN_MODELS else MODELS[0]}.h5",
-        code=lib("findings"),
+        convergence=f"results/ais_convergence/{AUDITED}.h5",
+        code=code("findings"),
     output:
         rst="results/report/workflow.rst",
     params:
-        audit={"gan": GAN_MODELS[0] if GAN_MODELS else MODELS[0]},
-        dataset=config["dataset"],
-        ais=config["ais"],
-        models=config["models"],
-        density=config["density"],
+        **FINDINGS_PARAMS,
+        stamp=f".. ganaudit findings {FINDINGS_DIGEST}",
     log:
-        "logs/findings/findings.log",
+        logs("findings/findings"),
     benchmark:
-        "benchmarks/findings/findings.tsv"
+        bench("findings/findings")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        **LIGHT,
     conda:
         ENV
     script:

@@ -3,21 +3,20 @@
 
 rule typicality:
     input:
-        ais=lambda wc: expand("results/ais/{model}/{group}.h5", model=wc.model, group=ais_groups(config)),
-        code=lib("typicality", "pipeline"),
+        ais=lambda wc: ais_files([wc.model], AIS_GROUPS),
+        code=code("typicality"),
     output:
         "results/typicality/{model}.csv",
     params:
         typicality=config["typicality"],
         seed=config["seed"],
     log:
-        "logs/typicality/{model}.log",
+        logs("typicality/{model}"),
     benchmark:
-        "benchmarks/typicality/{model}.tsv"
+        bench("typicality/{model}")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        **LIGHT,
     conda:
         ENV
     script:
@@ -26,19 +25,17 @@ rule typicality:
 
 rule table2:
     input:
-        expand("results/typicality/{model}.csv", model=MODELS),
+        typicality=expand("results/typicality/{model}.csv", model=MODELS),
+        code=code("table2"),
     output:
-        csv=report("results/tables/table2.csv", caption="../report/table2.rst", category="Tables"),
-        md="results/tables/table2.md",
-        wide="results/tables/table2_wide.csv",
+        **table("table2", "table2"),
     log:
-        "logs/table2/table2.log",
+        logs("table2/table2"),
     benchmark:
-        "benchmarks/table2/table2.tsv"
+        bench("table2/table2")
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        **LIGHT,
     conda:
         ENV
     script:

@@ -13,8 +13,7 @@ def main(generator_path: str, images_path: str, sigma_path: str, group: str, sha
     sigma2 = json.load(open(sigma_path))["sigma2_model_scale"]
     a = params["ais"]
     full = data.read_group(images_path, group, image_shape=G.image_shape)
-    n_images = a["n_images_by_group"].get(group, a["n_images"])
-    start, stop = workflow.shard_range(shard, a["shard_size"], n_images, len(full))
+    start, stop = workflow.shard_range(shard, a["shard_size"], a["n_images"], len(full))
     part = data.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
     cfg = pipeline.ais_config(a)
     log.info("%s: images %d..%d of %d, sigma2 %.5g, %s", group, start, stop, len(full), sigma2, cfg)

@@ -13,12 +13,11 @@ def main(generator_path: str, images_path: str, sigma_path: str, out_path: str, 
     dev = runtime.device(params["device"])
     G = registry.load_generator(generator_path, dev)
     sigma2 = json.load(open(sigma_path))["sigma2_model_scale"]
-    v = params["validation"]
-    g = data.read_group(images_path, params["group"], v["convergence_images"])
+    g = data.read_group(images_path, params["group"], params["n_images"])
     x = data.to_model_scale(g.images)
     labels = torch.as_tensor(g.labels) if G.n_classes else None
     seed = runtime.seed_for(params["seed"], "validation")
-    steps = sorted(v["convergence_steps"])
+    steps = sorted(params["steps"])
     ll = np.empty((len(steps), len(x)))
     for i, n in enumerate(steps):
         cfg = pipeline.ais_config(params["ais"], n_steps=n)

@@ -35,26 +35,29 @@ def per_image_table(lls: dict[str, dict[str, dict]], patch: int) -> pd.DataFrame
     return pd.concat(rows, ignore_index=True)
 
 
-def inference_table(lls: dict[str, dict[str, dict]], baseline_path: str | None) -> tuple[pd.DataFrame, str | None]:
-    """Generative classification on `test` and outlier detection over `inference.scored_groups`."""
+def inference_table(lls: dict[str, dict[str, dict]], baseline_paths: list[str]) -> tuple[pd.DataFrame, str | None]:
+    """Generative classification on `test` and outlier detection over `inference.scored_groups`; the 1NN
+    baseline on the same images (the largest number any model scored per group: a prefix of the inverted
+    images)."""
     frames, ref = [], None
     n_used: dict[str, int] = {}
     for model, groups in lls.items():
         used = {g: groups[g] for g in inference.scored_groups(groups) if len(groups[g]["labels"])}
         scores, labels, inlier, ref = inference.outlier_detection_inputs(used, "log_px_class")
-        n_used = {g: len(d["labels"]) for g, d in used.items()}
+        for g, d in used.items():
+            n_used[g] = max(n_used.get(g, 0), len(d["labels"]))
         if "test" in used and scores.shape[1] > 1:
             t = used["test"]
             frames.append(inference.summarise_classification(f"density ({model})", "log-likelihood", t["log_px_class"],
                                                               t["labels"], higher_is_better=True))
         frames.append(inference.summarise_outlier_detection(f"density ({model})", "log-likelihood", scores, labels,
                                                             inlier, higher_is_outlier=False))
-    if baseline_path:
-        base = store.read(baseline_path)
-        metric = store.read_attrs(baseline_path).get("perceptual_metric", "perceptual")
-        # the same images as the AIS groups (a prefix of the inverted images)
-        bgroups = {g: {"perceptual": base[f"groups/{g}/perceptual"][: n], "labels": base[f"groups/{g}/labels"][: n]}
-                   for g, n in n_used.items() if f"groups/{g}/perceptual" in base}
+    if baseline_paths:
+        metric = store.read_attrs(baseline_paths[0]).get("perceptual_metric", "perceptual")
+        base = {Path(p).stem: store.read(p, ["perceptual", "labels"]) for p in baseline_paths}
+        # the same images as the AIS groups (a prefix of the inverted images), in the order the models used
+        bgroups = {g: {"perceptual": base[g]["perceptual"][: n], "labels": base[g]["labels"][: n]}
+                   for g, n in n_used.items() if g in base}
         scores, labels, inlier, _ = inference.outlier_detection_inputs(bgroups, "perceptual")
         if "test" in bgroups:
             t = bgroups["test"]
@@ -77,7 +80,7 @@ def main(inp, out, params: dict) -> None:
     tables.write_table(groups, out.groups, out.groups_md, "Log-likelihood per image group (nats; bits/dim)",
                        ["log p(x) under the class mixture with a uniform class prior (see ganaudit.pipeline.marginal_log_px)."])
 
-    inf, ref = inference_table(lls, inp.get("baseline") or None)
+    inf, ref = inference_table(lls, list(inp.get("baseline", [])))
     tables.write_table(inf, out.inference, out.inference_md, "Density inference (paper Fig 7): generative classification "
                        "(argmax_c log p(x|c)) and per-class outlier detection (score: −log p(x|c))",
                        [f"Outlier detection: {inference.describe_inliers(ref)}; outliers are every other scored group "

@@ -9,7 +9,8 @@ def main(tables_dir: str, template_path: str, convergence_path: str, out_path: s
     s = findings.summarise(tables_dir, params["audit"]["gan"], convergence_path)
     text = findings.render(Path(template_path).read_text(), s, {"dataset": params["dataset"], "ais": params["ais"],
                                                                 "models": params["models"], "density": params["density"]})
-    Path(out_path).write_text(text)
+    # the first line stamps the page with the configuration it describes (see front_page in rules/common.smk)
+    Path(out_path).write_text(f"{params['stamp']}\n\n{text}")
     log.info("\n%s", text)
 
 

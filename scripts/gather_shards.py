@@ -21,4 +21,4 @@ def main(shard_paths: list[str], out_path: str) -> None:
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0])
-    main(list(snakemake.input), snakemake.output[0])
+    main(list(snakemake.input.shards), snakemake.output[0])

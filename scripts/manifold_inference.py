@@ -3,7 +3,6 @@ next to the 1-nearest-neighbour baseline; accuracy and AUROC with the number of 
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ganaudit import inference, store, runtime, tables
@@ -31,7 +30,7 @@ def evaluate(groups: dict[str, dict], method: str, keys: dict[str, str]) -> tupl
     return inference.summarise(frames), ref
 
 
-def main(inversion_paths: list[str], baseline_path: str | None, out_csv: str, out_md: str) -> None:
+def main(inversion_paths: list[str], baseline_paths: list[str], out_csv: str, out_md: str) -> None:
     errors = load_errors(inversion_paths)
     frames, refs = [], set()
     metric = "perceptual"
@@ -40,12 +39,8 @@ def main(inversion_paths: list[str], baseline_path: str | None, out_csv: str, ou
         df, ref = evaluate(groups, f"manifold ({model})", {"L2": "mse", metric: "perceptual"})
         frames.append(df)
         refs.add(ref)
-    if baseline_path:
-        base = store.read(baseline_path)
-        bgroups = {}
-        for key, arr in base.items():
-            _, g, name = key.split("/")
-            bgroups.setdefault(g, {})[name] = arr
+    if baseline_paths:
+        bgroups = {Path(p).stem: store.read(p, ["l2", "perceptual", "labels"]) for p in sorted(baseline_paths, key=lambda p: Path(p).stem)}
         frames.append(evaluate(bgroups, "1NN (training images)", {"L2": "l2", metric: "perceptual"})[0])
     df = pd.concat(frames, ignore_index=True)
     tables.write_table(df, out_csv, out_md, "Manifold inference (paper Fig 4): accuracy and AUROC",
@@ -58,5 +53,4 @@ def main(inversion_paths: list[str], baseline_path: str | None, out_csv: str, ou
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0])
-    main(list(snakemake.input.inversions), snakemake.input.get("baseline") or None, snakemake.output.csv,
-         snakemake.output.md)
+    main(list(snakemake.input.inversions), list(snakemake.input.baseline), snakemake.output.csv, snakemake.output.md)

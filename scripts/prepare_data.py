@@ -1,15 +1,15 @@
-"""Build every image group of the dataset into results/data/{dataset}.h5."""
+"""Build one image group into results/data/{dataset}/{group}.h5 (layout ``groups/{group}/...``)."""
 
 from ganaudit import data, runtime, store
 
 
 def main(out_path: str, params: dict) -> None:
-    groups = data.build_groups(params["dataset"], params["groups"], params["seed"])
-    for name, g in groups.items():
-        log.info("group %-16s %6d images %s (%s)", name, len(g), g.images.shape[1:], g.description)
-    tree, group_attrs = data.groups_to_tree(groups)
+    g = data.build_group(params["spec"], params["seed"])
+    log.info("group %-16s %6d images %s (%s)", params["spec"]["group"], len(g), g.images.shape[1:], g.description)
+    tree, group_attrs = data.groups_to_tree({params["spec"]["group"]: g})
     attrs = store.provenance(params, params["seed"])
-    attrs["class_names"] = [str(c) for c in params["dataset"]["classes"]]
+    if "classes" in params["spec"]:
+        attrs["class_names"] = [str(c) for c in params["spec"]["classes"]]
     store.write(out_path, tree, attrs, group_attrs)
 
 

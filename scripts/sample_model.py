@@ -1,10 +1,13 @@
-"""Sample the `generated` and `generated_calibration` groups from a model (held-out seeds)."""
+"""Sample one model-sample group (`generated` or `generated_calibration`) from a model (held-out seed)."""
 
 import numpy as np
 import torch
 
 from ganaudit import data, runtime, store
 from ganaudit.models import registry
+
+DESCRIPTIONS = {"generated": "samples of the model (held-out seed)",
+                "generated_calibration": "samples used only to estimate the entropy and epsilon"}
 
 
 @torch.no_grad()
@@ -17,20 +20,15 @@ def sample_group(G, n: int, seed: int, batch: int = 500) -> dict:
     return {"images": data.to_uint8(imgs), "labels": lab, "source_labels": np.full(n, -1), "latents": z.numpy()}
 
 
-def main(generator_path: str, out_path: str, params: dict) -> None:
+def main(generator_path: str, group: str, out_path: str, params: dict) -> None:
     G = registry.load_generator(generator_path)
-    seed = params["seed"]
-    tree = {"groups": {
-        "generated": sample_group(G, params["n"], runtime.seed_for(seed, "generated")),
-        "generated_calibration": sample_group(G, params["n_calibration"], runtime.seed_for(seed, "generated_calibration")),
-    }}
-    group_attrs = {"groups/generated": {"kind": "generated", "description": "samples of the model (held-out seed)"},
-                   "groups/generated_calibration": {"kind": "generated",
-                                                    "description": "samples used only to estimate the entropy and epsilon"}}
-    store.write(out_path, tree, store.provenance(params, seed), group_attrs)
-    log.info("sampled %d + %d images", params["n"], params["n_calibration"])
+    seed = runtime.seed_for(params["seed"], group)
+    tree = {"groups": {group: sample_group(G, params["n"], seed)}}
+    store.write(out_path, tree, store.provenance(params, seed),
+                {f"groups/{group}": {"kind": "generated", "description": DESCRIPTIONS[group]}})
+    log.info("sampled %d images for %s", params["n"], group)
 
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0], snakemake.threads)
-    main(snakemake.input.generator, snakemake.output[0], runtime.as_dict(snakemake.params))
+    main(snakemake.input.generator, snakemake.wildcards.group, snakemake.output[0], runtime.as_dict(snakemake.params))

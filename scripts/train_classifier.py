@@ -6,12 +6,12 @@ from ganaudit import data, runtime, train
 from ganaudit.models import registry
 
 
-def main(data_path: str, out_path: str, params: dict) -> None:
-    g = data.read_group(data_path, "train")
+def main(train_path: str, test_path: str, out_path: str, params: dict) -> None:
+    g = data.read_group(train_path, "train")
     x, y = data.to_model_scale(g.images), torch.as_tensor(g.labels)
     n_classes = int(y.max()) + 1
     clf, history = train.train_classifier(x, y, n_classes, train.TrainConfig(**params["train"]), params["seed"])
-    test = data.read_group(data_path, "test")
+    test = data.read_group(test_path, "test")
     pred = clf(data.to_model_scale(test.images)).argmax(1).numpy()
     acc = float((pred == test.labels).mean())
     log.info("classifier test accuracy %.4f on %d images", acc, len(test))
@@ -21,4 +21,4 @@ def main(data_path: str, out_path: str, params: dict) -> None:
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0], snakemake.threads)
-    main(snakemake.input.data, snakemake.output[0], runtime.as_dict(snakemake.params))
+    main(snakemake.input.train, snakemake.input.test, snakemake.output[0], runtime.as_dict(snakemake.params))

@@ -12,7 +12,7 @@ from ganaudit.models import registry
 from ganaudit.models.ppca import fit_ppca
 
 
-def main(data_path: str | None, generator_paths: list[str], sigma_paths: list[str], out_csv: str, out_md: str,
+def main(train_path: str | None, test_path: str | None, generator_paths: list[str], sigma_paths: list[str], out_csv: str, out_md: str,
          params: dict) -> None:
     v, seed = params["validation"], runtime.seed_for(params["seed"], "validation")
     dev = runtime.device(params["device"])
@@ -21,9 +21,9 @@ def main(data_path: str | None, generator_paths: list[str], sigma_paths: list[st
     for model, gpath, spath in zip(params["models"], generator_paths, sigma_paths):
         G = registry.load_generator(gpath, dev)
         sigma2 = json.load(open(spath))["sigma2_model_scale"]
-        if data_path:
-            train = data.read_group(data_path, "train", v["ppca_train_images"])
-            test = data.read_group(data_path, "test", v["n_images"])
+        if train_path:
+            train = data.read_group(train_path, "train", v["ppca_train_images"])
+            test = data.read_group(test_path, "test", v["n_images"])
             n_classes = G.n_classes
             ppca = fit_ppca(data.to_model_scale(train.images), torch.as_tensor(train.labels) if n_classes else None,
                             G.latent_dim, n_classes)
@@ -57,5 +57,5 @@ def main(data_path: str | None, generator_paths: list[str], sigma_paths: list[st
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0], snakemake.threads)
-    main(snakemake.input.get("data") or None, list(snakemake.input.generators), list(snakemake.input.sigmas),
+    main(snakemake.input.get("train") or None, snakemake.input.get("test") or None, list(snakemake.input.generators), list(snakemake.input.sigmas),
          snakemake.output.csv, snakemake.output.md, runtime.as_dict(snakemake.params))

@@ -112,7 +112,7 @@ def test_read_inversion_roundtrip(tmp_path):
                 {"perceptual_metric": "toy"})
     images = np.arange(3, dtype=np.uint8)[:, None, None, None] * np.ones((1, 1, 4, 4), np.uint8)
     store.write(tmp_path / "data.h5", {"groups": {"test": {"images": images}}})
-    out = plots.read_inversions([tmp_path / "inv" / "gan" / "test.h5"], tmp_path / "data.h5")
+    out = plots.read_inversions([tmp_path / "inv" / "gan" / "test.h5"], [tmp_path / "data.h5"])
     inv = out["gan"]["test"]
     assert inv.metric == "toy"
     np.testing.assert_array_equal(inv.originals[:, 0, 0, 0], [2, 0])     # rows follow the stored index

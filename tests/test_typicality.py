@@ -66,7 +66,7 @@ def test_shifted_gaussian_leaves_typical_set_as_n_grows(gaussian):
     assert (gen > 0.88).all() and (gen <= 1.0).all()
 
 
-def test_table_columns_empty_groups_and_wide_layout(gaussian):
+def test_table_columns_empty_groups_and_paper_layout(gaussian):
     calibration, generated, _ = gaussian
     train = calibration[:3] - 5.0                                   # a tiny group: sampled with replacement
     df = typicality.typicality_table(calibration, {"generated": generated[:500], "train": train, "svhn": []},
@@ -82,14 +82,17 @@ def test_table_columns_empty_groups_and_wide_layout(gaussian):
     pd.testing.assert_series_equal(df[df.group == "generated"]["fraction_typical"].reset_index(drop=True),
                                    df2[df2.group == "generated"]["fraction_typical"].reset_index(drop=True))
 
-    wide = typicality.table2_wide(df)
-    assert list(wide.columns) == [("N=10", "generated"), ("N=10", "train"), ("N=10", "svhn"),
-                                  ("N=25", "generated"), ("N=25", "train"), ("N=25", "svhn")]
-    assert wide.shape == (1, 6) and math.isnan(wide[("N=25", "svhn")].iloc[0])
-    # several models stacked with a `model` column → one row per model
+    # the paper's layout: a row per group, a column per N, readable at a glance
+    layout = typicality.table2_layout(df)
+    assert list(layout.columns) == ["group", "images", "N=10", "N=25"]
+    assert list(layout.group) == ["generated", "train", "svhn"] and list(layout.images) == [500, 3, 0]
+    assert math.isnan(layout.set_index("group").loc["svhn", "N=25"])
+    assert (layout.set_index("group").loc["train", ["N=10", "N=25"]] == 0.0).all()
+    # several models stacked with a `model` column → one row per (model, group)
     both = pd.concat([df.assign(model="A"), df.assign(model="B")])
-    w2 = typicality.table2_wide(both)
-    assert list(w2.index) == ["A", "B"] and w2.shape == (2, 6)
+    l2 = typicality.table2_layout(both)
+    assert list(l2.columns[:2]) == ["model", "group"] and l2.shape == (6, 5)
+    assert list(l2.model) == ["A"] * 3 + ["B"] * 3
 
 
 def test_typical_fraction_replacement_rule_and_errors():

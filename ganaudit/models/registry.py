@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +16,14 @@ import torch
 from torch import nn
 
 from ganaudit.models.base import Generator
-from ganaudit.store import ArtifactError
+from ganaudit.store import ArtifactError, atomic
 
 FORMAT = "ganaudit-generator/1"
 
 
 def _atomic_save(obj: Any, path: str | os.PathLike) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_generator(path: str | os.PathLike, model: nn.Module, kwargs: dict[str, Any], meta: dict[str, Any] | None = None) -> None:

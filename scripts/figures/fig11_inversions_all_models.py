@@ -1,7 +1,5 @@
 """Fig 11: originals and reconstructions of train, test and generated images for every model."""
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -9,8 +7,8 @@ matplotlib.use("Agg")
 from ganaudit import plots, runtime  # noqa: E402
 
 
-def main(inversions: list[str], data: str, samples: list[str], png: str, pdf: str, params: dict) -> None:
-    inv = plots.read_inversions(inversions, data, {Path(p).stem: p for p in samples})
+def main(inversions: list[str], images: list[str], png: str, pdf: str, params: dict) -> None:
+    inv = plots.read_inversions(inversions, images)
     inv = {m: inv.get(m, {}) for m in params["models"]}
     present = {g for m in inv for g in inv[m]}
     groups = ["train", "test", "generated"]
@@ -20,5 +18,5 @@ def main(inversions: list[str], data: str, samples: list[str], png: str, pdf: st
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0])
-    main(list(snakemake.input.inversions), snakemake.input.data, list(snakemake.input.samples), snakemake.output.png,
+    main(list(snakemake.input.inversions), list(snakemake.input.images), snakemake.output.png,
          snakemake.output.pdf, runtime.as_dict(snakemake.params))

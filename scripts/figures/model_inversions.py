@@ -10,8 +10,8 @@ from ganaudit import plots, runtime  # noqa: E402
 FIGURES = {"fig3": plots.fig3_reconstruction, "fig5": plots.fig5_groups}
 
 
-def main(inversions: list[str], data: str, samples: str, png: str, pdf: str, model: str, params: dict) -> None:
-    inv = plots.read_inversions(inversions, data, {model: samples}).get(model, {})
+def main(inversions: list[str], images: list[str], png: str, pdf: str, model: str, params: dict) -> None:
+    inv = plots.read_inversions(inversions, images).get(model, {})
     notes = plots.absent_groups(params["expected"], list(inv))
     fig = FIGURES[params["figure"]](model, inv, params["n_examples"], notes)
     plots.save(fig, png, pdf, params["dpi"])
@@ -19,5 +19,5 @@ def main(inversions: list[str], data: str, samples: str, png: str, pdf: str, mod
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0])
-    main(list(snakemake.input.inversions), snakemake.input.data, snakemake.input.samples, snakemake.output.png,
+    main(list(snakemake.input.inversions), list(snakemake.input.images), snakemake.output.png,
          snakemake.output.pdf, snakemake.wildcards.model, runtime.as_dict(snakemake.params))
