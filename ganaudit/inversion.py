@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from ganaudit.distances import Perceptual, mse, psnr_db
-from ganaudit.models.base import Generator, check_labels
+from ganaudit.models.base import Generator, check_labels, device_of, sample
 
 __all__ = ["InversionConfig", "InversionResult", "invert", "invert_own_samples", "candidate_pool", "psnr_db",
            "reconstruction_error"]
@@ -156,15 +156,6 @@ def _eval_mode(generator: Generator) -> Iterator[None]:
             generator.train()
 
 
-def _generator_device(generator: Generator, fallback: torch.device) -> torch.device:
-    if isinstance(generator, nn.Module):
-        for p in generator.parameters():
-            return p.device
-        for b in generator.buffers():
-            return b.device
-    return fallback
-
-
 @torch.no_grad()
 def _nearest_candidates(generator: Generator, x: Tensor, labels: Tensor | None, config: InversionConfig,
                         seed: int, device: torch.device) -> tuple[Tensor, Tensor]:
@@ -225,7 +216,7 @@ def invert(generator: Generator, x: Tensor, labels: Tensor | None = None, config
     labels = None if labels is None else labels.cpu()
     if config.perceptual_weight > 0 and perceptual is None:
         raise ValueError("perceptual must be given when config.perceptual_weight > 0")
-    dev = torch.device(device) if device is not None else _generator_device(generator, x.device)
+    dev = torch.device(device) if device is not None else device_of(generator, x.device)
     R, d = config.n_restarts, generator.latent_dim
     x = x.float()
 
@@ -323,10 +314,7 @@ def invert_own_samples(generator: Generator, n: int, config: InversionConfig = I
     """
     if n < 1:
         raise ValueError(f"n must be ≥ 1 (got {n})")
-    g = torch.Generator(device="cpu").manual_seed(_pool_seed(seed, 0, stream=0x0A11))
-    z_true = torch.randn(n, generator.latent_dim, generator=g)
-    labels = None if generator.n_classes is None else torch.arange(n) % generator.n_classes
-    dev = torch.device(device) if device is not None else _generator_device(generator, torch.device("cpu"))
-    with _eval_mode(generator), torch.no_grad():
-        x = generator(z_true.to(dev), None if labels is None else labels.to(dev)).float().cpu()
-    return SelfInversion(z_true, labels, x, invert(generator, x, labels, config, seed=seed, device=device))
+    with _eval_mode(generator):
+        own = sample(generator, n, _pool_seed(seed, 0, stream=0x0A11), device=device)
+    x = own.images.float()
+    return SelfInversion(own.z, own.labels, x, invert(generator, x, own.labels, config, seed=seed, device=device))

@@ -53,7 +53,6 @@ __all__ = [
     "fig12_likelihood_all_models",
     "table2_typicality",
     "training_figure",
-    "class_conditional_samples",
     "reduce_inversion",
     "read_inversion",
     "read_inversions",
@@ -151,17 +150,20 @@ def save(fig: Figure, png: str | Path, pdf: str | Path | None = None, dpi: int =
 # Image grids
 
 
-def to_uint8(x: np.ndarray) -> np.ndarray:
-    """Images on the model scale ``[-1, 1]`` → uint8 (``u8 = round((x + 1) · 127.5)``, clipped)."""
-    x = np.asarray(x)
-    if x.dtype == np.uint8:
-        return x
-    return np.clip(np.round((x.astype(np.float64) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+def as_uint8(images: np.ndarray) -> np.ndarray:
+    """uint8 images as they are; float images on the model scale through `ganaudit.data.to_uint8`
+    (rounded and clipped; NaN/inf is an error)."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    from ganaudit.data import to_uint8   # torch: loaded only by figures that show float images
+
+    return to_uint8(images)
 
 
 def _rgb(images: np.ndarray) -> np.ndarray:
-    """uint8 ``[N, C, H, W]`` (C = 1 or 3) → uint8 ``[N, H, W, 3]``."""
-    images = to_uint8(images)
+    """uint8 ``[N, C, H, W]`` (C = 1 or 3), or float on ``[-1, 1]`` → uint8 ``[N, H, W, 3]``."""
+    images = as_uint8(images)
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ValueError(f"images must have shape [N, 1 or 3, H, W], got {images.shape}")
     images = np.transpose(images, (0, 2, 3, 1))
@@ -835,23 +837,6 @@ def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[st
         return _finish(fig, "Table 2 — typicality test: how often are N images (ε, N)-typical?", notes)
 
 
-def class_conditional_samples(generator: Any, n_per_class: int, seed: int = 0) -> np.ndarray:
-    """uint8 ``[K, n_per_class, C, H, W]`` samples of a `Generator` (``K = 1`` if unconditional),
-    from ``z ~ N(0, I)`` drawn with ``seed``."""
-    import torch
-
-    _check_n(n_per_class)
-    k = generator.n_classes or 1
-    g = torch.Generator().manual_seed(int(seed))
-    z = torch.randn(k * n_per_class, generator.latent_dim, generator=g)
-    labels = torch.arange(k).repeat_interleave(n_per_class) if generator.n_classes else None
-    dev = next((p.device for p in generator.parameters()), torch.device("cpu")) if hasattr(generator, "parameters") \
-        else torch.device("cpu")
-    with torch.no_grad():
-        x = generator(z.to(dev), None if labels is None else labels.to(dev)).detach().cpu().numpy()
-    return to_uint8(x).reshape(k, n_per_class, *x.shape[1:])
-
-
 def training_figure(model: str, losses: pd.DataFrame, samples: np.ndarray, class_names: Sequence[str] | None = None,
                     notes: Sequence[str] = ()) -> Figure:
     """Training curves (one panel per loss series, values against step) and a grid of
@@ -860,7 +845,7 @@ def training_figure(model: str, losses: pd.DataFrame, samples: np.ndarray, class
     Args:
         losses: ``results/models/{model}/losses.csv`` (columns step, series, value); series with no
             finite value (e.g. PPCA's closed form) are named instead of plotted.
-        samples: uint8 ``[K, n, C, H, W]`` (`class_conditional_samples`).
+        samples: uint8 ``[K, n, C, H, W]``, one row per class (`ganaudit.models.base.sample`).
         class_names: K row labels (default: class indices; "samples" when K = 1).
     """
     if not {"step", "series", "value"} <= set(losses.columns):

@@ -18,7 +18,6 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as _sps
-from scipy.special import logsumexp
 
 __all__ = [
     "patch_coefficient_of_variation",
@@ -161,14 +160,23 @@ def to_model_scale_variance(sigma2_unit: ArrayLike) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
-def log_mean_exp(a: ArrayLike, axis: int | None = None) -> np.ndarray | float:
-    """``log(mean(exp(a)))`` along ``axis`` without overflow (``logsumexp(a) − log n``).
+def log_mean_exp(a: ArrayLike, axis: int | None = None, ignore_nan: bool = False) -> np.ndarray | float:
+    """``log(mean(exp(a)))`` along ``axis`` (None: over all values) without overflow.
 
-    Used e.g. to combine AIS chains: ``log_px = log_mean_exp(log_w, axis=1)``.
+    Computed as ``log(mean(exp(a − m))) + m`` with ``m`` the maximum along ``axis``; where ``m`` is not
+    finite (a slice of ``−inf``) it is taken as 0, so such a slice gives ``−inf``, never NaN. Used to
+    combine AIS chains (``log_px = log_mean_exp(log_w, axis=1)``) and the classes of a mixture.
+
+    Args:
+        ignore_nan: leave NaN values out of the mean (``nanmax``/``nanmean``); an all-NaN slice gives NaN.
     """
     a = np.asarray(a, dtype=np.float64)
-    n = a.size if axis is None else a.shape[axis]
-    if n == 0:
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    if a.shape[axis] == 0:
         raise ValueError(f"a must be non-empty along axis {axis}, got shape {a.shape}")
-    out = logsumexp(a, axis=axis) - math.log(n)
+    mx = (np.nanmax if ignore_nan else np.max)(a, axis=axis, keepdims=True)
+    mx = np.where(np.isfinite(mx), mx, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log((np.nanmean if ignore_nan else np.mean)(np.exp(a - mx), axis=axis)) + np.squeeze(mx, axis=axis)
     return float(out) if np.ndim(out) == 0 else out

@@ -70,8 +70,12 @@ def test_reduce_inversion_keeps_best_evaluated_class():
     np.testing.assert_array_equal(inv.originals.ravel(), [0, 1, 2])
 
 
-def test_to_uint8_and_mosaic_pixels():
-    np.testing.assert_array_equal(plots.to_uint8(np.array([-1.0, 0.0, 1.0, 2.0])), [0, 128, 255, 255])
+def test_as_uint8_and_mosaic_pixels():
+    np.testing.assert_array_equal(plots.as_uint8(np.array([[-1.0, 0.0, 1.0, 2.0]])), [[0, 128, 255, 255]])
+    u = np.array([[3, 200]], np.uint8)
+    assert plots.as_uint8(u) is u                                           # stored images pass unchanged
+    with pytest.raises(ValueError, match="NaN"):                            # one conversion: data.to_uint8's
+        plots.as_uint8(np.array([[np.nan, 0.0]]))
     a = np.full((2, 1, 3, 3), 10, np.uint8)
     b = np.full((1, 1, 3, 3), 0.0, np.float32)                              # 0 on [-1, 1] -> 128
     m = plots.mosaic([a, b], pad=1)
@@ -181,15 +185,3 @@ def test_fig9_table2_training(tmp_path):
     check_saved(plots.training_figure("gan", losses, u8(6).reshape(2, 3, 1, 8, 8), ["0", "1"]), tmp_path, "training")
     closed = pd.DataFrame({"step": [0], "series": ["closed form (no training)"], "value": [np.nan]})
     check_saved(plots.training_figure("ppca", closed, u8(3).reshape(1, 3, 1, 8, 8)), tmp_path, "training_ppca")
-
-
-def test_class_conditional_samples_labels_and_range():
-    class Toy:
-        latent_dim, image_shape, n_classes = 2, (1, 2, 2), 3
-
-        def __call__(self, z, labels=None):        # image value = class index / 2 - 1: 0 → -1, 2 → 0
-            return (labels.float() / 2 - 1).view(-1, 1, 1, 1).expand(len(z), 1, 2, 2) + 0 * z.sum()
-
-    s = plots.class_conditional_samples(Toy(), 4, seed=1)
-    assert s.shape == (3, 4, 1, 2, 2) and s.dtype == np.uint8
-    np.testing.assert_array_equal(s[:, :, 0, 0, 0], [[0] * 4, [64] * 4, [128] * 4])

@@ -94,6 +94,14 @@ def test_log_mean_exp():
     assert stats.log_mean_exp([0.0, 0.0, 0.0]) == pytest.approx(0.0, abs=1e-15)
 
 
+def test_log_mean_exp_leaves_out_nan_and_keeps_minus_inf():
+    a = np.array([[0.0, np.nan, math.log(3.0)], [-np.inf, -np.inf, np.nan]])
+    out = stats.log_mean_exp(a, axis=1, ignore_nan=True)
+    assert out[0] == pytest.approx(math.log(2.0), abs=1e-15) and out[1] == -np.inf
+    assert stats.log_mean_exp([-np.inf, -np.inf]) == -np.inf                    # never NaN
+    assert np.isnan(stats.log_mean_exp([0.0, np.nan]))                           # NaN counts unless left out
+
+
 def test_correlation_known_values():
     x = np.arange(10.0)
     r = stats.correlation(x, -3 * x + 1)
