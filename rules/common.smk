@@ -66,8 +66,13 @@ def torch_resources(mem_mb=3000, runtime=30):
 
 
 def lib(*modules):
-    """Library modules a rule's script uses: listed as inputs so a code change reruns the stage."""
-    return [f"ganaudit/{m}.py" for m in modules]
+    """Library modules a rule's script uses: listed as inputs so a code change reruns the stage; a
+    package (``plots``, ``models/adapters``) stands for each of its ``.py`` files."""
+    files = []
+    for m in modules:
+        pkg = f"ganaudit/{m}"
+        files += sorted(f"{pkg}/{f}" for f in os.listdir(pkg) if f.endswith(".py")) if os.path.isdir(pkg) else [f"{pkg}.py"]
+    return files
 
 
 def group_source(wildcards):
