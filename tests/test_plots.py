@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganaudit import plots
+from ganaudit import artifacts, plots
 
 DPI = 40
 RNG = np.random.default_rng(0)
@@ -36,12 +36,12 @@ def u8(n: int, c: int = 1, s: int = 8) -> np.ndarray:
     return RNG.integers(0, 256, size=(n, c, s, s), dtype=np.uint8)
 
 
-def inversion(group: str, n: int, shift: float = 0.0, k: int = 2, own_class: bool = False) -> plots.Inversion:
+def inversion(group: str, n: int, shift: float = 0.0, k: int = 2, own_class: bool = False) -> artifacts.Inversion:
     mse = np.exp(RNG.normal(-3 + shift, 0.3, size=(n, k)))
     if own_class:  # train/generated: only the own class is evaluated
         mse[np.arange(n), (np.arange(n) + 1) % k] = np.nan
     recon = RNG.uniform(-1, 1, size=(n, k, 1, 8, 8)).astype(np.float32)
-    return plots.reduce_inversion(group, mse, mse * 2, recon, u8(n), "toy-LPIPS")
+    return artifacts.reduce_inversion(group, mse, mse * 2, recon, u8(n), "toy-LPIPS")
 
 
 def per_image(models=("gan", "vae"), groups=("train", "test", "generated", "constant_colour"), n=6) -> pd.DataFrame:
@@ -55,19 +55,6 @@ def per_image(models=("gan", "vae"), groups=("train", "test", "generated", "cons
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def test_reduce_inversion_keeps_best_evaluated_class():
-    mse = np.array([[0.5, 0.2], [np.nan, 0.7], [0.1, np.nan], [np.nan, np.nan]])
-    per = mse * 10
-    recon = np.arange(4 * 2, dtype=np.float32).reshape(4, 2, 1, 1, 1) / 10
-    orig = np.arange(4, dtype=np.uint8).reshape(4, 1, 1, 1)
-    inv = plots.reduce_inversion("test", mse, per, recon, orig)
-    np.testing.assert_array_equal(inv.best_class, [1, 1, 0])           # the all-NaN image is dropped
-    np.testing.assert_allclose(inv.error, [0.2, 0.7, 0.1])
-    np.testing.assert_allclose(inv.perceptual, [2.0, 7.0, 1.0])
-    np.testing.assert_allclose(inv.recon.ravel(), [0.1, 0.3, 0.4])
-    np.testing.assert_array_equal(inv.originals.ravel(), [0, 1, 2])
 
 
 def test_as_uint8_and_mosaic_pixels():
@@ -86,15 +73,6 @@ def test_as_uint8_and_mosaic_pixels():
     assert tuple(m[0, 0]) == plots.GRID_PAD_COLOUR
 
 
-def test_align_images_joins_on_group_and_index():
-    imgs = {"a": (np.array([5, 3]), np.array([[[[1]]], [[[2]]]], np.uint8)),
-            "b": (np.array([0]), np.array([[[[9]]]], np.uint8))}
-    table = pd.DataFrame({"group": ["b", "a", "a"], "index": [0, 3, 5]})
-    np.testing.assert_array_equal(plots.align_images(table, imgs).ravel(), [9, 2, 1])
-    with pytest.raises(ValueError, match="group 'a' index 4"):
-        plots.align_images(pd.DataFrame({"group": ["a"], "index": [4]}), imgs)
-
-
 def test_group_colours_stable_and_absent_note():
     c1 = plots.group_colours(["animals", "train"])
     c2 = plots.group_colours(["train", "test", "generated", "animals", "mystery"])
@@ -103,28 +81,6 @@ def test_group_colours_stable_and_absent_note():
     assert plots.group_order(["animals", "zz", "train", "generated"]) == ["train", "generated", "animals", "zz"]
     assert plots.absent_groups(["train", "generated"], ["generated"], "why") == ["omitted train: why"]
     assert plots.absent_groups(["generated"], ["generated"]) == []
-
-
-def test_read_inversion_roundtrip(tmp_path):
-    from ganaudit import store
-
-    mse = np.array([[0.3, 0.1], [0.2, 0.9]])
-    recon = np.zeros((2, 2, 1, 4, 4), np.float32)
-    recon[1, 0] = 0.5
-    store.write(tmp_path / "inv" / "gan" / "test.h5",
-                {"mse": mse, "perceptual": mse, "index": np.array([2, 0]), "recon": recon},
-                {"perceptual_metric": "toy"})
-    images = np.arange(3, dtype=np.uint8)[:, None, None, None] * np.ones((1, 1, 4, 4), np.uint8)
-    store.write(tmp_path / "data.h5", {"groups": {"test": {"images": images}}})
-    out = plots.read_inversions([tmp_path / "inv" / "gan" / "test.h5"], tmp_path / "data.h5")
-    inv = out["gan"]["test"]
-    assert inv.metric == "toy"
-    np.testing.assert_array_equal(inv.originals[:, 0, 0, 0], [2, 0])     # rows follow the stored index
-    np.testing.assert_allclose(inv.error, [0.1, 0.2])
-    assert inv.recon[1].max() == pytest.approx(0.5)
-
-
-# ---------------------------------------------------------------------------------------------- figures
 
 
 def test_fig3_fig5_fig10_fig11(tmp_path):
