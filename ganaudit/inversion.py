@@ -37,8 +37,7 @@ from torch import Tensor, nn
 from ganaudit.distances import Perceptual, mse, psnr_db
 from ganaudit.models.base import Generator, check_labels, device_of, sample
 
-__all__ = ["InversionConfig", "InversionResult", "invert", "invert_own_samples", "candidate_pool", "psnr_db",
-           "reconstruction_error"]
+__all__ = ["InversionConfig", "InversionResult", "invert", "invert_own_samples", "candidate_pool", "psnr_db"]
 
 log = logging.getLogger("ganaudit.inversion")
 
@@ -122,11 +121,6 @@ class InversionResult:
     def psnr_db(self) -> Tensor:
         """``[N]`` PSNR of the reconstructions in dB on the ``[0, 1]`` scale."""
         return psnr_db(self.mse)
-
-
-def reconstruction_error(x: Tensor, recon: Tensor) -> Tensor:
-    """``[N]`` L2 reconstruction error (MSE per pixel, model scale) — the paper's manifold distance."""
-    return mse(x, recon)
 
 
 def _pool_seed(seed: int, restart: int, stream: int = 0x5EED) -> int:

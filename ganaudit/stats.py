@@ -4,9 +4,9 @@
   non-overlapping 8×8 patches of an image (paper section 4.2, footnote 1, figure 8 right).
 * `correlation` — Pearson and Spearman correlations with p-values (LL vs patch CV).
 * `bits_per_dim` — the DESIGN.md contract for log-likelihoods in bits per dimension (Table 1).
-* `psnr`, `to_unit_scale_variance`, `to_model_scale_variance` — σ² and PSNR on the ``[0, 1]``
-  scale, as the paper's Table 3 reports them.
-* `log_mean_exp` — a numerically stable ``log(mean(exp(a)))``.
+* `psnr`, `to_unit_scale_variance` — σ² and PSNR on the ``[0, 1]`` scale, as the paper's Table 3
+  reports them (`ganaudit.distances.psnr_db` is `psnr` for a model-scale MSE).
+* `log_mean_exp` — a numerically stable ``log(mean(exp(a)))`` (AIS chains, class mixtures).
 
 Everything is float64 numpy; no torch.
 """
@@ -25,7 +25,6 @@ __all__ = [
     "bits_per_dim",
     "psnr",
     "to_unit_scale_variance",
-    "to_model_scale_variance",
     "log_mean_exp",
 ]
 
@@ -148,15 +147,6 @@ def to_unit_scale_variance(sigma2_model: ArrayLike) -> np.ndarray | float:
     if np.any(s < 0) or np.any(np.isnan(s)):
         raise ValueError("sigma2_model must be a non-negative variance on the [-1, 1] scale")
     out = s / 4.0
-    return float(out) if out.ndim == 0 else out
-
-
-def to_model_scale_variance(sigma2_unit: ArrayLike) -> np.ndarray | float:
-    """The inverse of `to_unit_scale_variance`: a ``[0, 1]``-scale variance times 4."""
-    s = np.asarray(sigma2_unit, dtype=np.float64)
-    if np.any(s < 0) or np.any(np.isnan(s)):
-        raise ValueError("sigma2_unit must be a non-negative variance on the [0, 1] scale")
-    out = s * 4.0
     return float(out) if out.ndim == 0 else out
 
 

@@ -12,8 +12,8 @@ from snakemake.utils import validate
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 # Validate each model's spec (adapter kinds check their own keys) before any job is scheduled.
-from ganaudit.workflow import (check_config, group_names, inlier_group, inlier_label, is_builtin, inversion_groups,
-                               ais_groups, scored_groups)
+from ganaudit.workflow import (check_config, inlier_group, inlier_label, inversion_groups, ais_groups,
+                               scored_groups)
 
 check_config(config)
 

@@ -24,10 +24,18 @@ class Generator(Protocol):
     def __call__(self, z: Tensor, labels: Tensor | None = None) -> Tensor: ...
 
 
-def sample_latents(generator: Generator, n: int, seed: int, device: str | torch.device = "cpu") -> Tensor:
-    """Draw ``n`` latents from the N(0, I) prior with a private RNG (reproducible, no global state)."""
-    g = torch.Generator(device="cpu").manual_seed(int(seed))
-    return torch.randn(n, generator.latent_dim, generator=g).to(device)
+def check_labels(generator: Generator, labels: Tensor | None, n: int) -> Tensor | None:
+    """Validate labels against the generator: required iff class-conditional, in range, length n."""
+    if generator.n_classes is None:
+        return None
+    if labels is None:
+        raise ValueError(f"generator is class-conditional ({generator.n_classes} classes); labels are required")
+    labels = torch.as_tensor(labels, dtype=torch.long)
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}")
+    if n and (int(labels.min()) < 0 or int(labels.max()) >= generator.n_classes):
+        raise ValueError(f"labels must lie in [0, {generator.n_classes}), got [{int(labels.min())}, {int(labels.max())}]")
+    return labels
 
 
 def device_of(generator: Generator, fallback: str | torch.device = "cpu") -> torch.device:
@@ -90,17 +98,3 @@ def sample(generator: Generator, n: int, seed: int, labels: Tensor | str = "cycl
              for i in range(0, n, step)]
     images = torch.cat(parts) if parts else torch.empty(0, *generator.image_shape)
     return Samples(z, y, images)
-
-
-def check_labels(generator: Generator, labels: Tensor | None, n: int) -> Tensor | None:
-    """Validate labels against the generator: required iff class-conditional, in range, length n."""
-    if generator.n_classes is None:
-        return None
-    if labels is None:
-        raise ValueError(f"generator is class-conditional ({generator.n_classes} classes); labels are required")
-    labels = torch.as_tensor(labels, dtype=torch.long)
-    if labels.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}")
-    if n and (int(labels.min()) < 0 or int(labels.max()) >= generator.n_classes):
-        raise ValueError(f"labels must lie in [0, {generator.n_classes}), got [{int(labels.min())}, {int(labels.max())}]")
-    return labels
