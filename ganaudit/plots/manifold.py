@@ -20,6 +20,8 @@ from ganaudit.artifacts import Inversion
 from ganaudit.plots.style import (_check_n, _empty, _figure, _finish, _grid, _group_hist, _log10, _show_rows, _style,
                                   group_colours, group_order)
 
+#: Seed of the vertical jitter of Fig 5's points (fixed: a rerun draws the same figure).
+JITTER_SEED = 0
 _RECON_XLABEL = "log10 reconstruction error (per-pixel MSE on [-1, 1]; lower is better)"
 
 
@@ -88,8 +90,13 @@ def fig5_groups(model: str, inversions: Mapping[str, Inversion], n_examples: int
                 sns.boxplot(data=df, y="group", x="log10 error", hue="group", palette=pal,
                             order=[labels[g] for g in order], showfliers=False, width=0.6, legend=False, ax=ax_b,
                             boxprops={"alpha": 0.45})
-            sns.stripplot(data=df, y="group", x="log10 error", hue="group", palette=pal,
-                          order=[labels[g] for g in order], size=3, jitter=0.2, legend=False, ax=ax_b)
+            state = np.random.get_state()   # seaborn jitters with numpy's global RNG: seed it so the figure is
+            np.random.seed(JITTER_SEED)      # the same in every run, and leave the caller's state as it was
+            try:
+                sns.stripplot(data=df, y="group", x="log10 error", hue="group", palette=pal,
+                              order=[labels[g] for g in order], size=3, jitter=0.2, legend=False, ax=ax_b)
+            finally:
+                np.random.set_state(state)
             if "train" in use:
                 ax_b.axvline(np.median(_log10(use["train"].error)), color="0.3", ls="--", lw=1, label="train median")
                 ax_b.legend(loc="lower right")
