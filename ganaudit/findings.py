@@ -1,13 +1,15 @@
 """The paper's four findings, as measured in one run: numbers pulled from the result tables and a
-verdict per finding. `render` fills the report's top-level page (report/workflow.rst is the template).
+`Verdict` per finding. `render` fills the report's top-level page (report/workflow.rst is the template).
 
-A verdict is True/"yes" (reproduced), "partly", False (not reproduced) or None: the run cannot test
-the finding, e.g. an audit of a pretrained GAN whose training images are absent has no train/test
-groups and no 1NN baseline. Finding 3 then compares the groups with the model's own samples."""
+A finding is reproduced, partly reproduced, within the AIS error (suggested, not established), not
+reproduced, or cannot be tested: e.g. an audit of a pretrained GAN whose training images are absent has
+no train/test groups and no 1NN baseline. Finding 3 then compares the groups with the model's own
+samples. The rules use the thresholds below; the template states them through ``$rule_*`` placeholders."""
 
 from __future__ import annotations
 
 import string
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,34 @@ import pandas as pd
 
 from ganaudit.workflow import inlier_label
 
+#: Finding 1: the median train reconstruction error must exceed the generated images' by more than this
+#: factor — generated images lie on the manifold, so a train error only slightly above theirs would not
+#: show that the training images are off it.
+TRAIN_TO_GENERATED_MSE_RATIO = 3.0
+#: Finding 1 (and the inversion validation table): the median PSNR ([0, 1] scale) at which the GAN's own
+#: samples count as inverted; below it the optimiser, not the model, may explain a large train error.
+SELF_INVERSION_PSNR_DB = 30.0
+#: Finding 2: a mean outlier-detection AUROC at or below this is "near chance" (0.5 is chance); the paper's
+#: claim is that the GAN is no better than chance, so below 1NN but above this is only partly reproduced.
 NEAR_CHANCE_AUROC = 0.6
+#: Finding 4: the training images must be found typical at most this share as often as the model's own
+#: samples at the largest N (the template says "half").
+TYPICAL_FRACTION_RATIO = 0.5
+
+
+class Verdict(Enum):
+    """The verdict on one finding in this run."""
+
+    REPRODUCED = "reproduced"
+    PARTLY = "partly"                # finding 2: below the 1NN baseline, but well above chance
+    WITHIN_ERROR = "within_error"    # finding 3: the ordering holds by less than the AIS error (BDMC gap)
+    NOT_REPRODUCED = "not_reproduced"
+    CANNOT_TEST = "cannot_test"      # the run lacks what the finding needs (training images, 1NN baseline)
+
+    @classmethod
+    def of(cls, holds: bool) -> Verdict:
+        """REPRODUCED if ``holds`` else NOT_REPRODUCED."""
+        return cls.REPRODUCED if holds else cls.NOT_REPRODUCED
 
 
 def _fmt(v: Any, spec: str = ".3g") -> str:
@@ -40,7 +69,9 @@ def manifold_finding(inv_val: pd.DataFrame, gan: str) -> dict[str, Any]:
            "train_mse": tr.median_mse_model_scale if tr is not None else float("nan"),
            "gen_mse": ge.median_mse_model_scale if ge is not None else float("nan")}
     out["ratio"] = out["train_mse"] / out["gen_mse"] if out["gen_mse"] else float("nan")
-    out["holds"] = None if tr is None else bool(np.isfinite(out["ratio"]) and out["ratio"] > 3 and out["gen_psnr"] >= 30)
+    out["holds"] = Verdict.CANNOT_TEST if tr is None else Verdict.of(
+        bool(np.isfinite(out["ratio"]) and out["ratio"] > TRAIN_TO_GENERATED_MSE_RATIO
+             and out["gen_psnr"] >= SELF_INVERSION_PSNR_DB))
     return out
 
 
@@ -56,9 +87,10 @@ def inference_finding(manifold: pd.DataFrame, gan: str, perceptual: str) -> dict
     near_chance = bool(out["gan_auc_p"] <= NEAR_CHANCE_AUROC)
     # the paper's claim is the strong one: the GAN is worse than 1NN *and* no better than chance at
     # telling out-of-distribution images apart; below 1NN but well above chance is only part of it
-    out["holds"] = "yes" if below_1nn and near_chance else ("partly" if below_1nn else "no")
+    out["holds"] = (Verdict.REPRODUCED if below_1nn and near_chance
+                    else Verdict.PARTLY if below_1nn else Verdict.NOT_REPRODUCED)
     if not np.isfinite(out["nn_auc_p"]):
-        out["holds"] = None  # no training images, so no 1NN baseline to compare with
+        out["holds"] = Verdict.CANNOT_TEST  # no training images, so no 1NN baseline to compare with
     return out
 
 
@@ -67,7 +99,7 @@ def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str,
     """Groups ranked by mean log p(x); which non-training groups beat the reference group: the test
     images, or the model's own samples when there is no test group. When the best group's margin
     over the reference is smaller than the BDMC gap of this run's AIS setting (``validation``, the
-    AIS validation table), the ordering is within the AIS error: "within_error"."""
+    AIS validation table), the ordering is within the AIS error: `Verdict.WITHIN_ERROR`."""
     sub = ll_groups[ll_groups.model == gan].set_index("group")
     order = sub.mean_log_px.sort_values(ascending=False)
     ref = "test" if "test" in order.index else ("generated" if "generated" in order.index else None)
@@ -81,9 +113,9 @@ def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str,
     if validation is not None and "gap_mean_nats" in validation:
         b = validation[(validation.model == gan) & validation.check.str.startswith("BDMC")]
         gap = float(b.gap_mean_nats.iloc[0]) if len(b) else gap
-    holds: bool | str | None = None if ref is None else bool(above) and rho < 0
-    if holds is True and np.isfinite(gap) and margin < gap:
-        holds = "within_error"
+    holds = Verdict.CANNOT_TEST if ref is None else Verdict.of(bool(above) and rho < 0)
+    if holds is Verdict.REPRODUCED and np.isfinite(gap) and margin < gap:
+        holds = Verdict.WITHIN_ERROR
     return {"ordering": " > ".join(f"{g} ({v:.0f})" for g, v in order.items()), "above_test": ", ".join(above) or "none",
             "reference": inlier_label(ref),
             "margin": margin, "bdmc_gap": gap, "rho": rho, "p": p, "holds": holds}
@@ -97,7 +129,8 @@ def typicality_finding(table2: pd.DataFrame, gan: str) -> dict[str, Any]:
     return {"n": n, "generated": at.get("generated", float("nan")), "train": train,
             "test": at.get("test", float("nan")),
             "fractions": ", ".join(f"{g} {_fmt(float(v), '.2f')}" for g, v in at.items()) or "n/a",
-            "holds": None if not np.isfinite(train) else bool(train < 0.5 * at.get("generated", np.nan))}
+            "holds": Verdict.CANNOT_TEST if not np.isfinite(train)
+            else Verdict.of(bool(train < TYPICAL_FRACTION_RATIO * at.get("generated", np.nan)))}
 
 
 def convergence_finding(convergence_path: str | Path | None) -> dict[str, Any]:
@@ -127,15 +160,19 @@ def summarise(tables_dir: str | Path, gan: str, convergence_path: str | Path | N
     }
 
 
-def verdict(holds: bool | str | None) -> str:
-    if holds is None:
-        return "**cannot be tested in this run** (it needs training images; see the note above)"
-    if holds == "within_error":
-        return ("**suggested, not established** (the ordering holds, but the margin is smaller than the AIS error "
-                "bound, the BDMC gap)")
-    if holds == "partly":
-        return "**partly reproduced** (the GAN is below the 1NN baseline, but well above chance)"
-    return "**reproduced**" if holds in (True, "yes") else "**not reproduced in this run**"
+_VERDICT_TEXT = {
+    Verdict.REPRODUCED: "**reproduced**",
+    Verdict.PARTLY: "**partly reproduced** (the GAN is below the 1NN baseline, but well above chance)",
+    Verdict.WITHIN_ERROR: ("**suggested, not established** (the ordering holds, but the margin is smaller than the AIS "
+                           "error bound, the BDMC gap)"),
+    Verdict.NOT_REPRODUCED: "**not reproduced in this run**",
+    Verdict.CANNOT_TEST: "**cannot be tested in this run** (it needs training images; see the note above)",
+}
+
+
+def verdict(holds: Verdict) -> str:
+    """The words for a verdict on the findings page (reStructuredText)."""
+    return _VERDICT_TEXT[holds]
 
 
 def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
@@ -167,5 +204,7 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "typ_train": _fmt(ty["train"], ".2f"), "typ_test": _fmt(ty["test"], ".2f"),
         "conv_change": _fmt(s.get("convergence", {}).get("last_change", float("nan")), ".0f"),
         "conv_steps": s.get("convergence", {}).get("steps", "n/a"),
+        "rule_mse_ratio": f"{TRAIN_TO_GENERATED_MSE_RATIO:g}", "rule_psnr_db": f"{SELF_INVERSION_PSNR_DB:g}",
+        "rule_near_chance": f"{NEAR_CHANCE_AUROC:g}",
     }
     return string.Template(template).safe_substitute(values)

@@ -35,10 +35,9 @@ import torch
 from torch import Tensor, nn
 
 from ganaudit.distances import Perceptual, mse, psnr_db
-from ganaudit.models.base import Generator, check_labels
+from ganaudit.models.base import Generator, check_labels, device_of, sample
 
-__all__ = ["InversionConfig", "InversionResult", "invert", "invert_own_samples", "candidate_pool", "psnr_db",
-           "reconstruction_error"]
+__all__ = ["InversionConfig", "InversionResult", "invert", "invert_own_samples", "candidate_pool", "psnr_db"]
 
 log = logging.getLogger("ganaudit.inversion")
 
@@ -124,11 +123,6 @@ class InversionResult:
         return psnr_db(self.mse)
 
 
-def reconstruction_error(x: Tensor, recon: Tensor) -> Tensor:
-    """``[N]`` L2 reconstruction error (MSE per pixel, model scale) — the paper's manifold distance."""
-    return mse(x, recon)
-
-
 def _pool_seed(seed: int, restart: int, stream: int = 0x5EED) -> int:
     """A seed for restart ``restart``'s candidate pool that depends only on (seed, restart)."""
     if int(seed) < 0:
@@ -154,15 +148,6 @@ def _eval_mode(generator: Generator) -> Iterator[None]:
     finally:
         if was_training:
             generator.train()
-
-
-def _generator_device(generator: Generator, fallback: torch.device) -> torch.device:
-    if isinstance(generator, nn.Module):
-        for p in generator.parameters():
-            return p.device
-        for b in generator.buffers():
-            return b.device
-    return fallback
 
 
 @torch.no_grad()
@@ -225,7 +210,7 @@ def invert(generator: Generator, x: Tensor, labels: Tensor | None = None, config
     labels = None if labels is None else labels.cpu()
     if config.perceptual_weight > 0 and perceptual is None:
         raise ValueError("perceptual must be given when config.perceptual_weight > 0")
-    dev = torch.device(device) if device is not None else _generator_device(generator, x.device)
+    dev = torch.device(device) if device is not None else device_of(generator, x.device)
     R, d = config.n_restarts, generator.latent_dim
     x = x.float()
 
@@ -323,10 +308,7 @@ def invert_own_samples(generator: Generator, n: int, config: InversionConfig = I
     """
     if n < 1:
         raise ValueError(f"n must be ≥ 1 (got {n})")
-    g = torch.Generator(device="cpu").manual_seed(_pool_seed(seed, 0, stream=0x0A11))
-    z_true = torch.randn(n, generator.latent_dim, generator=g)
-    labels = None if generator.n_classes is None else torch.arange(n) % generator.n_classes
-    dev = torch.device(device) if device is not None else _generator_device(generator, torch.device("cpu"))
-    with _eval_mode(generator), torch.no_grad():
-        x = generator(z_true.to(dev), None if labels is None else labels.to(dev)).float().cpu()
-    return SelfInversion(z_true, labels, x, invert(generator, x, labels, config, seed=seed, device=device))
+    with _eval_mode(generator):
+        own = sample(generator, n, _pool_seed(seed, 0, stream=0x0A11), device=device)
+    x = own.images.float()
+    return SelfInversion(own.z, own.labels, x, invert(generator, x, own.labels, config, seed=seed, device=device))

@@ -139,13 +139,14 @@ def marginal_log_px(log_px_class: np.ndarray, labels: np.ndarray, group_name: st
     log p(x | c_own) − log K, which is tight when the other classes' likelihoods are negligible (they
     differ by hundreds of nats on the test images, where all K are evaluated; see the density table).
     """
+    from ganaudit.stats import log_mean_exp
+
     k = log_px_class.shape[1]
     if k == 1:
         return log_px_class[:, 0]
     if group_name in OWN_CLASS_GROUPS and (labels >= 0).all():
         return log_px_class[np.arange(len(labels)), labels] - np.log(k)
-    m = np.nanmax(log_px_class, axis=1, keepdims=True)
-    return (m[:, 0] + np.log(np.nanmean(np.exp(log_px_class - m), axis=1)))
+    return log_mean_exp(log_px_class, axis=1, ignore_nan=True)
 
 
 def ais_config(params: dict[str, Any], **extra: Any):

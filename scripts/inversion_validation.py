@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ganaudit import runtime, stats, store, tables
-
-PSNR_TARGET_DB = 30.0
+from ganaudit.findings import SELF_INVERSION_PSNR_DB as PSNR_TARGET_DB
 
 
 def main(paths: list[str], out_csv: str, out_md: str) -> None:

@@ -1,23 +1,19 @@
 """Sample one model-sample group (`generated` or `generated_calibration`) from a model (held-out seed)."""
 
 import numpy as np
-import torch
 
 from ganaudit import data, runtime, store
 from ganaudit.models import registry
+from ganaudit.models.base import sample
 
 DESCRIPTIONS = {"generated": "samples of the model (held-out seed)",
                 "generated_calibration": "samples used only to estimate the entropy and epsilon"}
 
 
-@torch.no_grad()
 def sample_group(G, n: int, seed: int, batch: int = 500) -> dict:
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, G.latent_dim, generator=gen)
-    labels = (torch.arange(n) % G.n_classes) if G.n_classes else None
-    imgs = torch.cat([G(z[i:i + batch], None if labels is None else labels[i:i + batch]) for i in range(0, n, batch)])
-    lab = labels.numpy() if labels is not None else np.full(n, -1)
-    return {"images": data.to_uint8(imgs), "labels": lab, "source_labels": np.full(n, -1), "latents": z.numpy()}
+    s = sample(G, n, seed, batch_size=batch)
+    lab = s.labels.numpy() if s.labels is not None else np.full(n, -1)
+    return {"images": data.to_uint8(s.images), "labels": lab, "source_labels": np.full(n, -1), "latents": s.z.numpy()}
 
 
 def main(generator_path: str, group: str, out_path: str, params: dict) -> None:

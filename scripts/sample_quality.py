@@ -8,6 +8,7 @@ import torch
 from ganaudit import data, runtime
 from ganaudit.models import classifier as clf_mod
 from ganaudit.models import registry
+from ganaudit.models.base import sample
 
 
 @torch.no_grad()
@@ -15,10 +16,8 @@ def main(generator_path: str, classifier_path: str, test_path: str, out_path: st
     G = registry.load_generator(generator_path)
     clf = registry.load_generator(classifier_path)
     n = params["n"]
-    gen = torch.Generator().manual_seed(runtime.seed_for(params["seed"], "quality"))
-    z = torch.randn(n, G.latent_dim, generator=gen)
-    labels = (torch.arange(n) % G.n_classes) if G.n_classes else None
-    fake = torch.cat([G(z[i:i + 500], None if labels is None else labels[i:i + 500]) for i in range(0, n, 500)])
+    samples = sample(G, n, runtime.seed_for(params["seed"], "quality"), batch_size=500)
+    fake, labels = samples.images, samples.labels
     test = data.read_group(test_path, "test", n)
     pred_f, feat_f = clf_mod.predict_and_features(clf, fake)
     pred_r, feat_r = clf_mod.predict_and_features(clf, data.to_model_scale(test.images))

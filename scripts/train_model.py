@@ -3,7 +3,7 @@
 import pandas as pd
 import torch
 
-from ganaudit import data, runtime, train
+from ganaudit import data, runtime, train, workflow
 from ganaudit.models import registry
 
 
@@ -11,7 +11,7 @@ def main(data_path: str | None, out_generator: str, out_losses: str, params: dic
     spec, seed = params["spec"], params["seed"]
     kind = spec["kind"]
     meta = {"kind": kind, "spec": spec}
-    if kind in ("dcgan", "vae", "ppca"):
+    if workflow.is_builtin(spec):
         g = data.read_group(data_path, "train")
         x = data.to_model_scale(g.images)
         y = torch.as_tensor(g.labels)

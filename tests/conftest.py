@@ -1,13 +1,12 @@
 """Shared fixtures: a copy of the workflow in a temporary directory and one smoke run of it."""
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import h5py
-import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,24 +36,18 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900)
     return proc
 
 
-def h5_datasets(path: Path) -> dict[str, np.ndarray]:
-    """Every dataset of a complete artifact (an incomplete one fails the test)."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        assert f.attrs.get("complete"), f"{path}: incomplete artifact accepted"
-        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
-    return out
+def _compare_runs():
+    """scripts/dev/compare_runs.py, the one home of the artifact comparison (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("compare_runs", REPO / "scripts" / "dev" / "compare_runs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def assert_same_artifacts(reference: Path, run: Path) -> None:
-    """The same HDF5 files under results/, dataset by dataset and bit for bit."""
-    ref = sorted(p.relative_to(reference) for p in (reference / "results").rglob("*.h5"))
-    assert sorted(p.relative_to(run) for p in (run / "results").rglob("*.h5")) == ref
-    for rel in ref:
-        a, b = h5_datasets(reference / rel), h5_datasets(run / rel)
-        assert sorted(a) == sorted(b), rel
-        for name in a:
-            np.testing.assert_array_equal(a[name], b[name], err_msg=f"{rel}:{name}")
+    """The same HDF5 files under results/, complete, dataset by dataset and bit for bit."""
+    diffs = _compare_runs().h5_differences(reference, run)
+    assert not diffs, "\n".join(diffs)
 
 
 @pytest.fixture(scope="session")

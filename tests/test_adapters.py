@@ -279,6 +279,17 @@ def test_torchscript_conditional(tmp_path, user_pkg):
         load_generator({"kind": "torchscript", "path": str(tmp_path / "missing.pt"), "latent_dim": 4})
 
 
+
+def test_home_relative_paths_are_checked_and_loaded_alike(tmp_path, user_pkg, monkeypatch):
+    ref = user_pkg.nets.TinyCond(4, 3, False).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        torch.jit.script(ref).save(str(tmp_path / "g.pt"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    g = load_generator({"kind": "torchscript", "path": "~/g.pt", "latent_dim": 4, "n_classes": 3})
+    assert g.describe()["path"] == str((tmp_path / "g.pt").resolve())
+
+
 # ---------------------------------------------------------------------------------------------- NVIDIA pickles
 
 def _fake_nvidia_repo(root: Path) -> Path:
@@ -394,7 +405,7 @@ def test_biggan_from_weights_dir_and_cache(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     cache.mkdir()
     pkg = _fake_biggan_package(monkeypatch, cache)
-    monkeypatch.setattr(adapters, "is_online", lambda url: pytest.fail("must not touch the network"))
+    monkeypatch.setattr(adapters.biggan, "is_online", lambda url: pytest.fail("must not touch the network"))
     ref = _biggan_weights(tmp_path / "w")
     g = load_generator({"kind": "biggan", "weights_dir": str(tmp_path / "w")})
     assert (g.latent_dim, g.n_classes, g.image_shape) == (6, 7, (3, 4, 4))
@@ -418,11 +429,11 @@ def test_biggan_never_downloads_unless_allowed_and_online(tmp_path, monkeypatch)
     spec = {"kind": "biggan", "model_name": "biggan-deep-128"}
     with pytest.raises(ValueError, match="not cached; set weights_dir .* or set allow_download: true"):
         load_generator(spec)
-    monkeypatch.setattr(adapters, "is_online", lambda url: False)
+    monkeypatch.setattr(adapters.biggan, "is_online", lambda url: False)
     with pytest.raises(ValueError, match="cannot be reached"):
         load_generator({**spec, "allow_download": True})
     assert _FakeBigGAN.calls == []
-    monkeypatch.setattr(adapters, "is_online", lambda url: True)
+    monkeypatch.setattr(adapters.biggan, "is_online", lambda url: True)
     g = load_generator({**spec, "allow_download": True})
     assert _FakeBigGAN.calls == ["biggan-deep-128"] and g.n_classes == 5
     with pytest.raises(ValueError, match="lacks pytorch_model.bin, config.json"):
@@ -463,3 +474,23 @@ def test_gan_face_generate_real_weights(faces):
     assert zg.grad.abs().sum() > 0
     d = faces.describe()
     assert d["package_version"] and d["state_dict_key"] == "netG_state_dict" and len(d["checkpoint_sha256"]) == 64
+
+
+# ---------------------------------------------------------------------------------------------- the registry
+
+def test_schema_kind_enum_is_the_registry_plus_the_builtins():
+    import yaml
+
+    from ganaudit.workflow import BUILTIN_KINDS
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml").read_text())
+    enum = schema["properties"]["models"]["additionalProperties"]["properties"]["kind"]["enum"]
+    assert sorted(enum) == sorted([*adapters.KINDS, *BUILTIN_KINDS]) and len(enum) == len(set(enum))
+    assert not set(adapters.KINDS) & set(BUILTIN_KINDS)
+
+
+def test_every_kind_requires_and_checks_only_keys_it_allows():
+    for name, kind in adapters.REGISTRY.items():
+        assert kind.name == name and callable(kind.loader)
+        assert set(kind.required) <= kind.keys and set(kind.files) <= kind.keys, name
+        assert bool(kind.repo) == bool(kind.repo_holds) and (not kind.repo or "repo_path" in kind.required), name

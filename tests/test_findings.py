@@ -1,6 +1,7 @@
 import pandas as pd
 
 from ganaudit import findings
+from ganaudit.findings import Verdict
 
 
 def _tables(tmp_path):
@@ -30,10 +31,11 @@ def _tables(tmp_path):
 def test_summary_numbers_and_verdicts(tmp_path):
     _tables(tmp_path)
     s = findings.summarise(tmp_path, "gan")
-    assert s["manifold"]["ratio"] == 0.12 / 0.0013 and s["manifold"]["holds"]
-    assert s["inference"]["gan_auc_p"] == 0.5 and s["inference"]["nn_acc_p"] == 0.95 and s["inference"]["holds"] == "yes"
-    assert s["density"]["above_test"] == "constant_colour" and s["density"]["holds"]
-    assert s["typicality"]["n"] == 75 and s["typicality"]["train"] == 0.0 and s["typicality"]["holds"]
+    assert s["manifold"]["ratio"] == 0.12 / 0.0013 and s["manifold"]["holds"] is Verdict.REPRODUCED
+    assert s["inference"]["gan_auc_p"] == 0.5 and s["inference"]["nn_acc_p"] == 0.95
+    assert s["inference"]["holds"] is Verdict.REPRODUCED
+    assert s["density"]["above_test"] == "constant_colour" and s["density"]["holds"] is Verdict.REPRODUCED
+    assert s["typicality"]["n"] == 75 and s["typicality"]["train"] == 0.0 and s["typicality"]["holds"] is Verdict.REPRODUCED
     text = findings.render("$v1 $train_psnr/$gen_psnr; $above_test; N=$typ_n train $typ_train", s,
                            {"dataset": {"name": "mnist", "classes": [0, 1]}, "ais": {"preset": "paper", "overrides": {}}})
     assert text == "**reproduced** 15.0/35.0; constant_colour; N=75 train 0.00"
@@ -45,8 +47,8 @@ def test_not_reproduced_is_said(tmp_path):
                   {"model": "gan", "group": "generated", "median_psnr_db": 35.0, "median_mse_model_scale": 0.0013}]
                  ).to_csv(tmp_path / "inversion_validation.csv", index=False)
     s = findings.summarise(tmp_path, "gan")
-    assert not s["manifold"]["holds"]
-    assert findings.verdict(False) == "**not reproduced in this run**"
+    assert s["manifold"]["holds"] is Verdict.NOT_REPRODUCED
+    assert findings.verdict(Verdict.NOT_REPRODUCED) == "**not reproduced in this run**"
 
 
 def test_partly_when_below_1nn_but_above_chance(tmp_path):
@@ -55,8 +57,8 @@ def test_partly_when_below_1nn_but_above_chance(tmp_path):
     df.loc[(df.method == "manifold (gan)") & (df.distance == "P") & (df.task == "outlier_detection"), "value"] = 0.85
     df.to_csv(tmp_path / "manifold_inference.csv", index=False)
     s = findings.summarise(tmp_path, "gan")
-    assert s["inference"]["holds"] == "partly"
-    assert findings.verdict("partly").startswith("**partly reproduced**")
+    assert s["inference"]["holds"] is Verdict.PARTLY
+    assert findings.verdict(Verdict.PARTLY).startswith("**partly reproduced**")
 
 
 def test_convergence_change_is_reported(tmp_path):
@@ -93,10 +95,10 @@ def _no_training_images(tmp_path):
 def test_findings_without_training_images(tmp_path):
     _no_training_images(tmp_path)
     s = findings.summarise(tmp_path, "gan")
-    assert s["manifold"]["holds"] is None and s["inference"]["holds"] is None and s["typicality"]["holds"] is None
+    assert s["manifold"]["holds"] is s["inference"]["holds"] is s["typicality"]["holds"] is Verdict.CANNOT_TEST
     # finding 3 against the model's own samples: constant colours beat them and flat images score higher
     assert s["density"]["reference"] == "the GAN's own samples" and s["density"]["above_test"] == "constant_colour"
-    assert s["density"]["holds"] is True and s["density"]["margin"] == 3690.0 - 2779.0
+    assert s["density"]["holds"] is Verdict.REPRODUCED and s["density"]["margin"] == 3690.0 - 2779.0
     cfg = {"dataset": {"name": "faces", "classes": [0], "source": {"kind": "none"}}, "ais": {"preset": "accurate", "overrides": {}},
            "models": {"gan": {"kind": "gan_face_generate"}}, "density": {"patch": 8}}
     text = findings.render("$v1|$v3|$baselines|$typ_fractions|$conv_images|$data_note", s, cfg)
@@ -111,5 +113,39 @@ def test_ordering_within_the_ais_error_is_not_called_established(tmp_path):
     pd.DataFrame([{"check": "BDMC (simulated from the model)", "model": "gan", "gap_mean_nats": 1444.0}]
                  ).to_csv(tmp_path / "ais_validation.csv", index=False)
     s = findings.summarise(tmp_path, "gan")
-    assert s["density"]["holds"] == "within_error" and s["density"]["bdmc_gap"] == 1444.0
-    assert findings.verdict("within_error").startswith("**suggested, not established**")
+    assert s["density"]["holds"] is Verdict.WITHIN_ERROR and s["density"]["bdmc_gap"] == 1444.0
+    assert findings.verdict(Verdict.WITHIN_ERROR).startswith("**suggested, not established**")
+
+
+def test_thresholds_decide_at_their_value(tmp_path):
+    """Each rule flips exactly at its named threshold."""
+    ratio, psnr = findings.TRAIN_TO_GENERATED_MSE_RATIO, findings.SELF_INVERSION_PSNR_DB
+
+    def manifold(train_mse, gen_psnr):
+        df = pd.DataFrame([{"model": "gan", "group": "train", "median_psnr_db": 15.0, "median_mse_model_scale": train_mse},
+                           {"model": "gan", "group": "generated", "median_psnr_db": gen_psnr, "median_mse_model_scale": 1.0}])
+        return findings.manifold_finding(df, "gan")["holds"]
+
+    assert manifold(ratio * 1.01, psnr) is Verdict.REPRODUCED
+    assert manifold(ratio, psnr) is Verdict.NOT_REPRODUCED                       # "more than" the ratio
+    assert manifold(ratio * 1.01, psnr - 0.01) is Verdict.NOT_REPRODUCED
+    t2 = pd.DataFrame([{"model": "gan", "group": g, "n": 8, "fraction_typical": f} for g, f in
+                       [("generated", 0.8), ("train", findings.TYPICAL_FRACTION_RATIO * 0.8)]])
+    assert findings.typicality_finding(t2, "gan")["holds"] is Verdict.NOT_REPRODUCED
+
+
+def test_every_verdict_has_words_and_the_template_states_the_thresholds():
+    from pathlib import Path
+
+    assert {findings.verdict(v) for v in Verdict} and len({findings.verdict(v) for v in Verdict}) == len(Verdict)
+    template = (Path(__file__).resolve().parents[1] / "report" / "workflow.rst").read_text()
+    cfg = {"dataset": {"name": "m", "classes": [0]}, "ais": {"preset": "paper", "overrides": {}}}
+    empty = {"gan": "g", "perceptual": "P", "manifold": {"holds": Verdict.CANNOT_TEST, "train_psnr": 1.0, "gen_psnr": 1.0,
+                                                         "ratio": 1.0},
+             "inference": {"holds": Verdict.CANNOT_TEST}, "density": {"holds": Verdict.CANNOT_TEST, "ordering": "",
+                                                                       "above_test": "", "rho": 0.0, "p": 1.0},
+             "typicality": {"holds": Verdict.CANNOT_TEST, "n": 0, "generated": 0.0, "train": 0.0, "test": 0.0}}
+    text = findings.render(template, empty, cfg)
+    assert "train error > 3 × generated error and generated PSNR ≥ 30 dB" in text
+    assert "validated when the latter is ≥ 30 dB" in text and "the AUROC ≤ 0.6, near chance" in text
+    assert "$rule" not in text

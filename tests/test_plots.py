@@ -1,5 +1,6 @@
-"""ganaudit.plots: every figure function draws small synthetic inputs into a valid PNG (+ PDF) of the
-expected pixel size; the data helpers pick the right class, image and pixel."""
+"""ganaudit.plots: what each figure draws for small synthetic inputs — its panels, the groups, models and
+methods shown (legends, tick labels, titles), the axis labels and the numbers written on it — and that
+`save` writes a valid PNG (+ PDF) of the expected pixel size."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from ganaudit import plots
+from ganaudit import artifacts, plots, stats
 
 DPI = 40
 RNG = np.random.default_rng(0)
+RECON_XLABEL = "log10 reconstruction error (per-pixel MSE on [-1, 1]; lower is better)"
+LL_XLABEL = "log-likelihood (bits/dim; higher is more likely)"
+
+
+# ---------------------------------------------------------------------------------------------- reading a figure
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -23,25 +31,56 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
-def check_saved(fig, tmp_path: Path, name: str) -> None:
-    png, pdf = tmp_path / f"{name}.png", tmp_path / f"{name}.pdf"
-    plots.save(fig, png, pdf, dpi=DPI)
-    w, h = fig.get_size_inches()
-    assert png_size(png) == (round(w * DPI), round(h * DPI))
-    assert png.stat().st_size > 2000
-    assert pdf.read_bytes()[:5] == b"%PDF-"
+def panels(fig: Figure) -> list[Axes]:
+    """The axes that are drawn (grid cells left over are switched off)."""
+    return [ax for ax in fig.axes if ax.axison]
+
+
+def legend(where: Axes | Figure) -> list[str]:
+    leg = where.get_legend() if isinstance(where, Axes) else where.legends[0]
+    return [t.get_text() for t in leg.get_texts()]
+
+
+def yticks(ax: Axes) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def xticks(ax: Axes) -> list[str]:
+    return [t.get_text() for t in ax.get_xticklabels()]
+
+
+def texts(ax: Axes) -> list[str]:
+    """The texts written in a panel, line breaks (wrapping) as spaces."""
+    return [" ".join(t.get_text().split()) for t in ax.texts]
+
+
+def dashed_x(ax: Axes) -> list[float]:
+    """x of the dashed vertical lines (the medians of the histograms)."""
+    return [float(ln.get_xdata()[0]) for ln in ax.lines if ln.get_linestyle() == "--"]
+
+
+def log10(x: np.ndarray) -> np.ndarray:
+    return np.log10(np.clip(x, 1e-12, None))
+
+
+# ---------------------------------------------------------------------------------------------- inputs
 
 
 def u8(n: int, c: int = 1, s: int = 8) -> np.ndarray:
     return RNG.integers(0, 256, size=(n, c, s, s), dtype=np.uint8)
 
 
-def inversion(group: str, n: int, shift: float = 0.0, k: int = 2, own_class: bool = False) -> plots.Inversion:
+def inversion(group: str, n: int, shift: float = 0.0, k: int = 2, own_class: bool = False) -> artifacts.Inversion:
     mse = np.exp(RNG.normal(-3 + shift, 0.3, size=(n, k)))
     if own_class:  # train/generated: only the own class is evaluated
         mse[np.arange(n), (np.arange(n) + 1) % k] = np.nan
     recon = RNG.uniform(-1, 1, size=(n, k, 1, 8, 8)).astype(np.float32)
-    return plots.reduce_inversion(group, mse, mse * 2, recon, u8(n), "toy-LPIPS")
+    return artifacts.reduce_inversion(group, mse, mse * 2, recon, u8(n), "toy-LPIPS")
+
+
+def inversions() -> dict[str, artifacts.Inversion]:
+    return {"train": inversion("train", 6, own_class=True), "generated": inversion("generated", 6, -1, own_class=True),
+            "test": inversion("test", 5), "animals": inversion("animals", 4, 0.5), "empty": inversion("empty", 0)}
 
 
 def per_image(models=("gan", "vae"), groups=("train", "test", "generated", "constant_colour"), n=6) -> pd.DataFrame:
@@ -52,87 +91,6 @@ def per_image(models=("gan", "vae"), groups=("train", "test", "generated", "cons
                 rows.append({"model": m, "group": g, "index": i, "log_px": -100.0 * (j + 1) + i,
                              "bits_per_dim": -5.0 + j + 0.1 * i, "patch_cv": 0.2 * j + 0.01 * i})
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------------- helpers
-
-
-def test_reduce_inversion_keeps_best_evaluated_class():
-    mse = np.array([[0.5, 0.2], [np.nan, 0.7], [0.1, np.nan], [np.nan, np.nan]])
-    per = mse * 10
-    recon = np.arange(4 * 2, dtype=np.float32).reshape(4, 2, 1, 1, 1) / 10
-    orig = np.arange(4, dtype=np.uint8).reshape(4, 1, 1, 1)
-    inv = plots.reduce_inversion("test", mse, per, recon, orig)
-    np.testing.assert_array_equal(inv.best_class, [1, 1, 0])           # the all-NaN image is dropped
-    np.testing.assert_allclose(inv.error, [0.2, 0.7, 0.1])
-    np.testing.assert_allclose(inv.perceptual, [2.0, 7.0, 1.0])
-    np.testing.assert_allclose(inv.recon.ravel(), [0.1, 0.3, 0.4])
-    np.testing.assert_array_equal(inv.originals.ravel(), [0, 1, 2])
-
-
-def test_to_uint8_and_mosaic_pixels():
-    np.testing.assert_array_equal(plots.to_uint8(np.array([-1.0, 0.0, 1.0, 2.0])), [0, 128, 255, 255])
-    a = np.full((2, 1, 3, 3), 10, np.uint8)
-    b = np.full((1, 1, 3, 3), 0.0, np.float32)                              # 0 on [-1, 1] -> 128
-    m = plots.mosaic([a, b], pad=1)
-    assert m.shape == (2 * 4 + 1, 2 * 4 + 1, 3)
-    assert (m[1:4, 1:4] == 10).all() and (m[1:4, 5:8] == 10).all()
-    assert (m[5:8, 1:4] == 128).all()
-    assert tuple(m[5, 6]) == plots.GRID_PAD_COLOUR                          # short row padded with background
-    assert tuple(m[0, 0]) == plots.GRID_PAD_COLOUR
-
-
-def test_align_images_joins_on_group_and_index():
-    imgs = {"a": (np.array([5, 3]), np.array([[[[1]]], [[[2]]]], np.uint8)),
-            "b": (np.array([0]), np.array([[[[9]]]], np.uint8))}
-    table = pd.DataFrame({"group": ["b", "a", "a"], "index": [0, 3, 5]})
-    np.testing.assert_array_equal(plots.align_images(table, imgs).ravel(), [9, 2, 1])
-    with pytest.raises(ValueError, match="group 'a' index 4"):
-        plots.align_images(pd.DataFrame({"group": ["a"], "index": [4]}), imgs)
-
-
-def test_group_colours_stable_and_absent_note():
-    c1 = plots.group_colours(["animals", "train"])
-    c2 = plots.group_colours(["train", "test", "generated", "animals", "mystery"])
-    assert c1["train"] == c2["train"] and c1["animals"] == c2["animals"]
-    assert len(set(c2.values())) == 5
-    assert plots.group_order(["animals", "zz", "train", "generated"]) == ["train", "generated", "animals", "zz"]
-    assert plots.absent_groups(["train", "generated"], ["generated"], "why") == ["omitted train: why"]
-    assert plots.absent_groups(["generated"], ["generated"]) == []
-
-
-def test_read_inversion_roundtrip(tmp_path):
-    from ganaudit import store
-
-    mse = np.array([[0.3, 0.1], [0.2, 0.9]])
-    recon = np.zeros((2, 2, 1, 4, 4), np.float32)
-    recon[1, 0] = 0.5
-    store.write(tmp_path / "inv" / "gan" / "test.h5",
-                {"mse": mse, "perceptual": mse, "index": np.array([2, 0]), "recon": recon},
-                {"perceptual_metric": "toy"})
-    images = np.arange(3, dtype=np.uint8)[:, None, None, None] * np.ones((1, 1, 4, 4), np.uint8)
-    store.write(tmp_path / "data.h5", {"groups": {"test": {"images": images}}})
-    out = plots.read_inversions([tmp_path / "inv" / "gan" / "test.h5"], [tmp_path / "data.h5"])
-    inv = out["gan"]["test"]
-    assert inv.metric == "toy"
-    np.testing.assert_array_equal(inv.originals[:, 0, 0, 0], [2, 0])     # rows follow the stored index
-    np.testing.assert_allclose(inv.error, [0.1, 0.2])
-    assert inv.recon[1].max() == pytest.approx(0.5)
-
-
-# ---------------------------------------------------------------------------------------------- figures
-
-
-def test_fig3_fig5_fig10_fig11(tmp_path):
-    inv = {"train": inversion("train", 6, own_class=True), "generated": inversion("generated", 6, -1, own_class=True),
-           "test": inversion("test", 5), "animals": inversion("animals", 4, 0.5), "empty": inversion("empty", 0)}
-    check_saved(plots.fig3_reconstruction("gan", inv, 3, ["omitted x: test"]), tmp_path, "fig3")
-    check_saved(plots.fig3_reconstruction("gan", {"generated": inv["generated"]}, 3), tmp_path, "fig3_no_train")
-    check_saved(plots.fig5_groups("gan", inv, 3), tmp_path, "fig5")
-    check_saved(plots.fig5_groups("gan", {}, 3), tmp_path, "fig5_empty")
-    errors = {"gan": {g: inv[g].error for g in ("train", "generated")}, "vae": {"generated": inv["generated"].error}}
-    check_saved(plots.fig10_reconstruction_all_models(errors), tmp_path, "fig10")
-    check_saved(plots.fig11_inversions_all_models({"gan": inv, "vae": {"test": inv["test"]}}, 3), tmp_path, "fig11")
 
 
 def inference_table() -> pd.DataFrame:
@@ -146,50 +104,224 @@ def inference_table() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["method", "distance", "task", "class", "metric", "value", "n_images"])
 
 
-def test_fig4_fig7(tmp_path):
-    t = inference_table()
-    check_saved(plots.fig4_manifold_inference(t, 2, {"gan": "gan", "vae": "baseline"}), tmp_path, "fig4")
-    no_cls = t[t.task != "classification"]
-    check_saved(plots.fig7_density_inference(no_cls), tmp_path, "fig7")
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def test_as_uint8_and_mosaic_pixels():
+    np.testing.assert_array_equal(plots.as_uint8(np.array([[-1.0, 0.0, 1.0, 2.0]])), [[0, 128, 255, 255]])
+    u = np.array([[3, 200]], np.uint8)
+    assert plots.as_uint8(u) is u                                           # stored images pass unchanged
+    with pytest.raises(ValueError, match="NaN"):                            # one conversion: data.to_uint8's
+        plots.as_uint8(np.array([[np.nan, 0.0]]))
+    a = np.full((2, 1, 3, 3), 10, np.uint8)
+    b = np.full((1, 1, 3, 3), 0.0, np.float32)                              # 0 on [-1, 1] -> 128
+    m = plots.mosaic([a, b], pad=1)
+    assert m.shape == (2 * 4 + 1, 2 * 4 + 1, 3)
+    assert (m[1:4, 1:4] == 10).all() and (m[1:4, 5:8] == 10).all()
+    assert (m[5:8, 1:4] == 128).all()
+    assert tuple(m[5, 6]) == plots.GRID_PAD_COLOUR                          # short row padded with background
+    assert tuple(m[0, 0]) == plots.GRID_PAD_COLOUR
+
+
+def test_group_colours_stable_and_absent_note():
+    c1 = plots.group_colours(["animals", "train"])
+    c2 = plots.group_colours(["train", "test", "generated", "animals", "mystery"])
+    assert c1["train"] == c2["train"] and c1["animals"] == c2["animals"]
+    assert len(set(c2.values())) == 5
+    assert plots.group_order(["animals", "zz", "train", "generated"]) == ["train", "generated", "animals", "zz"]
+    assert plots.absent_groups(["train", "generated"], ["generated"], "why") == ["omitted train: why"]
+    assert plots.absent_groups(["generated"], ["generated"]) == []
+
+
+def test_save_writes_png_and_pdf_of_the_figure_size(tmp_path):
+    fig = plots.fig3_reconstruction("gan", inversions(), 3)
+    png, pdf = tmp_path / "out" / "fig3.png", tmp_path / "out" / "fig3.pdf"
+    plots.save(fig, png, pdf, dpi=DPI)
+    w, h = fig.get_size_inches()
+    assert png_size(png) == (round(w * DPI), round(h * DPI)) and png.stat().st_size > 2000
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    with pytest.raises(ValueError, match="dpi"):
+        plots.save(fig, png, dpi=0)
+
+
+# ---------------------------------------------------------------------------------------------- Fig 3, 5, 10, 11
+
+
+def test_fig3_train_vs_generated_histogram_medians_and_projections():
+    inv = inversions()
+    fig = plots.fig3_reconstruction("gan", inv, 3, ["omitted x: test"])
+    assert fig.get_suptitle() == "Fig 3 — gan: are training images on the manifold?"
+    assert "omitted x: test" in fig.get_supxlabel()
+    hist, grid = panels(fig)
+    assert legend(hist) == ["train (n=6)", "generated (n=6)"]              # test/animals are not in Fig 3
+    assert (hist.get_xlabel(), hist.get_ylabel()) == (RECON_XLABEL, "density")
+    np.testing.assert_allclose(dashed_x(hist), [np.median(log10(inv[g].error)) for g in ("train", "generated")])
+    assert yticks(grid) == ["train\noriginal", "train\nreconstruction", "generated\noriginal", "generated\nreconstruction"]
+    assert grid.get_title() == "Projections onto the gan manifold (first 3)"
+    pic = grid.images[0].get_array()
+    assert pic.shape[:2] == (4 * 10 + 2, 3 * 10 + 2)                        # 4 rows of 3 images of 8 px, pad 2
+    np.testing.assert_array_equal(pic[2:10, 2:10, 0], inv["train"].originals[0, 0])
+    np.testing.assert_array_equal(pic[12:20, 2:10, 0], plots.as_uint8(inv["train"].recon[:1])[0, 0])
+
+    only_gen = plots.fig3_reconstruction("gan", {"generated": inv["generated"], "train": inv["empty"]}, 3)
+    assert legend(panels(only_gen)[0]) == ["generated (n=6)"]
+    assert "train: no images" in only_gen.get_supxlabel()
+
+
+def test_fig5_every_group_in_the_boxes_ood_groups_in_the_grid():
+    inv = inversions()
+    fig = plots.fig5_groups("gan", inv, 3)
+    boxes, grid = panels(fig)
+    assert yticks(boxes) == ["train\n(n=6)", "test\n(n=5)", "generated\n(n=6)", "animals\n(n=4)"]
+    assert boxes.get_xlabel() == RECON_XLABEL and legend(boxes) == ["train median"]
+    assert dashed_x(boxes) == pytest.approx([np.median(log10(inv["train"].error))])
+    assert yticks(grid) == ["animals\noriginal", "animals\nreconstruction"]   # only out-of-distribution groups
+    assert "empty: no images" in fig.get_supxlabel()
+    state = np.random.get_state()[1].copy()
+    again = plots.fig5_groups("gan", inv, 3)                                   # the jitter is seeded: same points
+    for a, b in zip(boxes.collections, panels(again)[0].collections, strict=True):
+        np.testing.assert_array_equal(a.get_offsets(), b.get_offsets())
+    assert (np.random.get_state()[1] == state).all()                           # and the global RNG is left alone
+
+    empty = plots.fig5_groups("gan", {}, 3)
+    assert [texts(ax) for ax in empty.axes] == [["no images to show"], ["no out-of-distribution groups in this run"]]
+
+
+def test_fig10_one_panel_per_model_on_a_three_column_grid():
+    inv = inversions()
+    errors = {"gan": {g: inv[g].error for g in ("train", "generated", "test")}, "vae": {"generated": inv["generated"].error}}
+    fig = plots.fig10_reconstruction_all_models(errors)
+    assert [ax.get_title() for ax in panels(fig)] == ["gan", "vae"]
+    assert legend(panels(fig)[0]) == ["train (n=6)", "generated (n=6)"] and legend(panels(fig)[1]) == ["generated (n=6)"]
+    four = plots.fig10_reconstruction_all_models({m: errors["vae"] for m in "abcd"})
+    assert len(four.axes) == 6 and [ax.get_title() for ax in panels(four)] == ["a", "b", "c", "d"]
+
+
+def test_fig11_models_by_groups_with_median_errors():
+    inv = inversions()
+    fig = plots.fig11_inversions_all_models({"gan": inv, "vae": {"test": inv["test"]}}, 3)
+    assert len(fig.axes) == 2 * 3
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == [f"gan — {g}\nmedian MSE {np.median(inv[g].error):.3g}" for g in ("train", "test", "generated")]
+    assert titles[4] == f"vae — test\nmedian MSE {np.median(inv['test'].error):.3g}"
+    assert texts(fig.axes[3]) == ["vae: no train images"] and texts(fig.axes[5]) == ["vae: no generated images"]
+    assert yticks(fig.axes[0]) == ["original", "reconstr."]
+
+
+# ---------------------------------------------------------------------------------------------- Fig 4, 7
+
+
+def test_fig4_bars_per_method_and_distance_with_chance_and_legend():
+    fig = plots.fig4_manifold_inference(inference_table(), 2, {"gan": "gan", "vae": "baseline"})
+    assert fig.get_suptitle() == "Fig 4 — manifold inference: GAN projections vs 1-nearest-neighbour"
+    cls, out = panels(fig)
+    assert cls.get_title() == "Classification\n(test images)"
+    assert out.get_title() == "Outlier detection (per-class, mean)\ninliers: test images"
+    assert xticks(cls) == ["gan\n(GAN)\n20 images", "vae\n(baseline)\n20 images", "1NN\n(training images)\n20 images"]
+    assert xticks(out) == [t.replace("20 images", "40 images") for t in xticks(cls)]
+    assert [p.get_height() for p in cls.patches] == pytest.approx([0.8] * 5)   # 2 + 1 + 2 distances
+    assert [p.get_height() for p in out.patches] == pytest.approx([0.65] * 5)
+    assert texts(out) == ["0.65"] * 5 and (cls.get_ylabel(), out.get_ylabel()) == ("accuracy", "mean AUROC over classes")
+    assert dashed_y(cls) == [0.5] and dashed_y(out) == [0.5]                    # chance: 1/K and AUROC 0.5
+    assert legend(fig) == ["L2", "LPIPS (perceptual)", "log-likelihood", "chance (1/K = 0.5, AUROC 0.5)"]
     with pytest.raises(ValueError, match="missing"):
-        plots.fig4_manifold_inference(t.drop(columns="value"))
+        plots.fig4_manifold_inference(inference_table().drop(columns="value"))
 
 
-def test_fig8_fig12(tmp_path):
-    df = per_image()
+def dashed_y(ax: Axes) -> list[float]:
+    return [float(ln.get_ydata()[0]) for ln in ax.lines if ln.get_linestyle() == "--"]
+
+
+def test_fig7_without_classification_says_so_and_infers_the_classes():
+    t = inference_table()
+    fig = plots.fig7_density_inference(t[t.task != "classification"], inliers="the GAN's own samples")
+    cls, out = fig.axes
+    assert texts(cls) == ["not evaluated: classification needs test images and at least 2 classes"]
+    assert out.get_title().endswith("inliers: the GAN's own samples") and len(out.patches) == 5
+    assert legend(fig)[-1] == "chance (AUROC 0.5)"
+
+
+# ---------------------------------------------------------------------------------------------- Fig 8, 9, 12
+
+
+def test_fig8_groups_extremes_and_correlation():
+    df = per_image(groups=("train", "test", "generated", "generated_calibration", "constant_colour"))
     gan = df[df.model == "gan"].reset_index(drop=True)
-    check_saved(plots.fig8_likelihood("gan", gan, u8(len(gan)), k=3), tmp_path, "fig8")
-    check_saved(plots.fig8_likelihood("gan", gan.iloc[:2], None, k=3), tmp_path, "fig8_tiny")
-    check_saved(plots.fig12_likelihood_all_models(df, notes=["omitted animals: none"]), tmp_path, "fig12")
+    images = u8(len(gan))
+    fig = plots.fig8_likelihood("gan", gan, images, k=3)
+    (hist,), grid, (scatter,) = (sub.axes for sub in fig.subfigs)      # left, middle, right
+    assert len(grid) == 2 * 3
+    assert legend(hist) == ["train (n=6)", "test (n=6)", "generated (n=6)", "constant_colour (n=6)"]
+    assert hist.get_xlabel() == LL_XLABEL
+    kept = gan[gan.group != "generated_calibration"]
+    best = kept.sort_values("bits_per_dim", ascending=False, kind="stable")
+    assert [ax.get_title() for ax in grid[:3]] == [f"constant\ncolour\n{v:.2f}" for v in best.bits_per_dim[:3]]
+    assert [ax.get_title() for ax in grid[3:]] == [f"train\n{v:.2f}" for v in kept.bits_per_dim[:3]]
+    np.testing.assert_array_equal(grid[0].images[0].get_array()[..., 0], images[best.index[0], 0])
+    c = stats.correlation(kept.patch_cv.to_numpy(), kept.bits_per_dim.to_numpy())
+    assert scatter.get_title() == f"Pearson r = {c['pearson_r']:.2f}, Spearman ρ = {c['spearman_rho']:.2f} (n = 24)"
+    assert (scatter.get_xlabel(), scatter.get_ylabel()) == ("mean coefficient of variation of patches (std/mean)", LL_XLABEL)
+    assert "left out: generated_calibration" in fig.get_supxlabel()
+
+    tiny = plots.fig8_likelihood("gan", gan.iloc[:2], None, k=3)
+    assert [texts(ax) for sub in tiny.subfigs[1:] for ax in sub.axes] == [["no images to show"],
+                                                                         ["fewer than 3 images: no correlation"]]
 
 
-def test_fig9_table2_training(tmp_path):
+def test_fig9_lines_per_image_and_the_last_change_in_the_title():
     steps = np.array([5, 10, 50])
-    curves = {"gan": (steps, -1000 + np.cumsum(RNG.random((3, 4)), axis=0)), "vae": (steps, np.empty((3, 0)))}
-    check_saved(plots.fig9_ais_convergence(curves, "test"), tmp_path, "fig9")
+    ll = -1000 + np.cumsum(RNG.random((3, 4)), axis=0)
+    fig = plots.fig9_ais_convergence({"gan": (steps, ll), "vae": (steps, np.empty((3, 0)))}, "test")
+    gan, vae = panels(fig)[0], fig.axes[1]
+    change = np.max(np.abs(ll[-1] - ll[-2]))
+    assert gan.get_title() == f"gan — test images (n=4)\nmax |change| over the last step increase: {change:.3g} nats"
+    assert len(gan.lines) == 4 and legend(gan) == [f"image {i}" for i in range(4)]
+    np.testing.assert_array_equal(gan.lines[2].get_ydata(), ll[:, 2])
+    assert xticks(gan) == ["5", "10", "50"] and gan.get_xscale() == "log"
+    assert (gan.get_xlabel(), gan.get_ylabel()) == ("number of AIS steps (log scale)", "log p(x) (nats)")
+    assert texts(vae) == ["vae: no images"]
     with pytest.raises(ValueError, match="log_px must have shape"):
         plots.fig9_ais_convergence({"gan": (steps, np.zeros((2, 4)))})
 
-    t2 = pd.DataFrame([{"model": m, "group": g, "n": n, "fraction_typical": f, "n_images": 6}
-                       for m in ("gan", "vae") for g, f in (("generated", 0.9), ("train", 0.0)) for n in (2, 4)])
-    check_saved(plots.table2_typicality(t2, 0.95), tmp_path, "table2")
+
+def test_fig12_one_histogram_per_model():
+    fig = plots.fig12_likelihood_all_models(per_image(), notes=["omitted animals: none"])
+    assert [ax.get_title() for ax in panels(fig)] == ["gan", "vae"]
+    assert legend(panels(fig)[1]) == ["train (n=6)", "test (n=6)", "generated (n=6)", "constant_colour (n=6)"]
+    assert panels(fig)[0].get_xlabel() == LL_XLABEL
+    assert "omitted animals: none" in fig.get_supxlabel() and "left out: generated_calibration" in fig.get_supxlabel()
+
+
+# ---------------------------------------------------------------------------------------------- Table 2, training
+
+
+def test_table2_fraction_typical_per_group_and_model():
+    t2 = pd.DataFrame([{"model": m, "group": g, "n": n, "fraction_typical": f + 0.01 * n, "n_images": 6}
+                       for m in ("gan", "vae") for g, f in (("train", 0.0), ("generated", 0.9)) for n in (2, 4)])
+    fig = plots.table2_typicality(t2, 0.95)
+    gan, vae = panels(fig)
+    assert (gan.get_title(), vae.get_title()) == ("gan", "vae")
+    assert legend(fig) == ["train (6 images)", "generated (6 images)", "confidence level 0.95"]
+    assert [ln.get_label() for ln in gan.lines[:2]] == ["train (6 images)", "generated (6 images)"]
+    np.testing.assert_allclose(gan.lines[1].get_ydata(), [0.92, 0.94])
+    assert dashed_y(gan) == [0.95] and xticks(gan) == ["2", "4"] and gan.get_xlabel() == "N (images per set)"
     with pytest.raises(ValueError, match="confidence"):
         plots.table2_typicality(t2, 1.5)
 
+
+def test_training_curves_and_samples_one_row_per_class():
     losses = pd.DataFrame({"step": [0, 10, 0, 10], "series": ["generator", "generator", "discriminator", "discriminator"],
                            "value": [1.0, 0.5, 0.7, 0.6]})
-    check_saved(plots.training_figure("gan", losses, u8(6).reshape(2, 3, 1, 8, 8), ["0", "1"]), tmp_path, "training")
+    samples = u8(6).reshape(2, 3, 1, 8, 8)
+    fig = plots.training_figure("gan", losses, samples, ["0", "1"])
+    gen, disc, grid = fig.axes
+    assert (gen.get_ylabel(), disc.get_ylabel(), disc.get_xlabel()) == ("generator", "discriminator", "training step")
+    np.testing.assert_array_equal(gen.lines[0].get_ydata(), [1.0, 0.5])
+    assert yticks(grid) == ["class 0", "class 1"] and grid.get_title() == "Samples (one row per class)"
+    np.testing.assert_array_equal(grid.images[0].get_array()[12:20, 2:10, 0], samples[1, 0, 0])
+    assert fig.get_suptitle() == "Training — gan"
+
     closed = pd.DataFrame({"step": [0], "series": ["closed form (no training)"], "value": [np.nan]})
-    check_saved(plots.training_figure("ppca", closed, u8(3).reshape(1, 3, 1, 8, 8)), tmp_path, "training_ppca")
-
-
-def test_class_conditional_samples_labels_and_range():
-    class Toy:
-        latent_dim, image_shape, n_classes = 2, (1, 2, 2), 3
-
-        def __call__(self, z, labels=None):        # image value = class index / 2 - 1: 0 → -1, 2 → 0
-            return (labels.float() / 2 - 1).view(-1, 1, 1, 1).expand(len(z), 1, 2, 2) + 0 * z.sum()
-
-    s = plots.class_conditional_samples(Toy(), 4, seed=1)
-    assert s.shape == (3, 4, 1, 2, 2) and s.dtype == np.uint8
-    np.testing.assert_array_equal(s[:, :, 0, 0, 0], [[0] * 4, [64] * 4, [128] * 4])
+    ppca = plots.training_figure("ppca", closed, u8(3).reshape(1, 3, 1, 8, 8))
+    assert texts(ppca.axes[0]) == ["no training curve: closed form (no training)"]
+    assert yticks(ppca.axes[1]) == ["samples"] and ppca.axes[1].get_title() == "Samples (unconditional)"

@@ -79,7 +79,7 @@ def test_psnr_and_variance_scale_match_table3():
     # paper Table 3: σ² = 0.018 → 17.4 dB, 0.012 → 19.2, 0.021 → 16.8 (σ² on [0, 1])
     np.testing.assert_allclose(stats.psnr(np.array([0.018, 0.012, 0.021])), [17.4, 19.2, 16.8], atol=0.05)
     assert stats.to_unit_scale_variance(0.072) == pytest.approx(0.018)
-    assert stats.to_model_scale_variance(stats.to_unit_scale_variance(0.3)) == pytest.approx(0.3)
+    assert stats.to_unit_scale_variance(1.2) == pytest.approx(0.3)
     # an error of e on [-1, 1] is e/2 on [0, 1]: MSE scales by 1/4
     rng = np.random.default_rng(0)
     e = rng.normal(0, 0.2, 10_000)
@@ -92,6 +92,14 @@ def test_log_mean_exp():
     a = np.array([[1000.0, 1000.0], [0.0, math.log(3.0)]])
     np.testing.assert_allclose(stats.log_mean_exp(a, axis=1), [1000.0, math.log(2.0)], rtol=1e-12)
     assert stats.log_mean_exp([0.0, 0.0, 0.0]) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_log_mean_exp_leaves_out_nan_and_keeps_minus_inf():
+    a = np.array([[0.0, np.nan, math.log(3.0)], [-np.inf, -np.inf, np.nan]])
+    out = stats.log_mean_exp(a, axis=1, ignore_nan=True)
+    assert out[0] == pytest.approx(math.log(2.0), abs=1e-15) and out[1] == -np.inf
+    assert stats.log_mean_exp([-np.inf, -np.inf]) == -np.inf                    # never NaN
+    assert np.isnan(stats.log_mean_exp([0.0, np.nan]))                           # NaN counts unless left out
 
 
 def test_correlation_known_values():

@@ -1,5 +1,5 @@
 """Models: the Generator protocol, built-in models and adapters for pretrained generators."""
 
-from ganaudit.models.base import Generator, check_labels, sample_latents
+from ganaudit.models.base import Generator, Samples, check_labels, device_of, sample
 
-__all__ = ["Generator", "check_labels", "sample_latents"]
+__all__ = ["Generator", "Samples", "check_labels", "device_of", "sample"]

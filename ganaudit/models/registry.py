@@ -75,7 +75,3 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") 
             raise ArtifactError(f"{path}: the generator's output for a zero latent contains NaN/inf "
                                 "(training diverged? see its training log)")
     return model
-
-
-def checkpoint_meta(path: str | os.PathLike) -> dict[str, Any]:
-    return dict(load_checkpoint(path).get("meta", {}))

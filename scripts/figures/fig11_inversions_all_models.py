@@ -4,11 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import plots, runtime  # noqa: E402
+from ganaudit import artifacts, plots, runtime  # noqa: E402
 
 
 def main(inversions: list[str], images: list[str], png: str, pdf: str, params: dict) -> None:
-    inv = plots.read_inversions(inversions, images)
+    inv = artifacts.read_inversions(inversions, images)
     inv = {m: inv.get(m, {}) for m in params["models"]}
     present = {g for m in inv for g in inv[m]}
     groups = ["train", "test", "generated"]

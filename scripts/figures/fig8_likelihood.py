@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit import plots, runtime, store  # noqa: E402
+from ganaudit import artifacts, plots, runtime, store  # noqa: E402
 
 
 def main(per_image: str, ais: list[str], png: str, pdf: str, model: str, params: dict) -> None:
@@ -20,7 +20,7 @@ def main(per_image: str, ais: list[str], png: str, pdf: str, model: str, params:
         images[Path(p).stem] = (d["index"], d["images"])
     notes = plots.absent_groups(params["expected"], list(df["group"].unique()),
                                 "no log-likelihoods in this run (absent or empty group)")
-    fig = plots.fig8_likelihood(model, df, plots.align_images(df, images), params["n_examples"], notes=notes)
+    fig = plots.fig8_likelihood(model, df, artifacts.align_images(df, images), params["n_examples"], notes=notes)
     plots.save(fig, png, pdf, params["dpi"])
 
 

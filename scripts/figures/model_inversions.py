@@ -5,13 +5,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import plots, runtime  # noqa: E402
+from ganaudit import artifacts, plots, runtime  # noqa: E402
 
 FIGURES = {"fig3": plots.fig3_reconstruction, "fig5": plots.fig5_groups}
 
 
 def main(inversions: list[str], images: list[str], png: str, pdf: str, model: str, params: dict) -> None:
-    inv = plots.read_inversions(inversions, images).get(model, {})
+    inv = artifacts.read_inversions(inversions, images).get(model, {})
     notes = plots.absent_groups(params["expected"], list(inv))
     fig = FIGURES[params["figure"]](model, inv, params["n_examples"], notes)
     plots.save(fig, png, pdf, params["dpi"])

@@ -1,0 +1,161 @@
+"""Figures of paper section 4, "what does the model find likely?": log-likelihoods per image group
+(Fig 8 for one GAN, Fig 12 for every model), the images it finds most and least likely, and the
+convergence of the AIS estimates with the number of steps (Fig 9).
+
+Log-likelihoods are in bits/dim (`ganaudit.stats.bits_per_dim`, higher is better) or, for Fig 9, nats.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
+
+from ganaudit.plots.style import (_check_n, _empty, _figure, _finish, _grid, _group_hist, _rgb, _style,
+                                  group_colours, group_order)
+
+_LL_XLABEL = "log-likelihood (bits/dim; higher is more likely)"
+
+
+def _ll_values(per_image: pd.DataFrame, exclude: Sequence[str]) -> dict[str, np.ndarray]:
+    vals = {}
+    for g, sub in per_image.groupby("group", sort=False):
+        if g in exclude:
+            continue
+        vals[str(g)] = sub["bits_per_dim"].to_numpy(dtype=np.float64)
+    return vals
+
+
+def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | None = None, k: int = 8,
+                    exclude: Sequence[str] = ("generated_calibration",), notes: Sequence[str] = ()) -> Figure:
+    """Paper Fig 8: log-likelihood per image group; the top-k and bottom-k images by likelihood
+    (over all groups); likelihood vs the average 8×8-patch coefficient of variation.
+
+    Args:
+        per_image: one model's rows of ``results/density/per_image.csv`` (columns group,
+            bits_per_dim, patch_cv; ``log_px`` in nats is not needed).
+        images: uint8 ``[len(per_image), C, H, W]`` aligned with the rows (`align_images`), or None
+            to skip the top/bottom panel.
+        k: images in each of the top and bottom rows.
+        exclude: groups left out (by default the calibration samples, which duplicate ``generated``).
+    """
+    from ganaudit.stats import correlation
+
+    _check_n(k)
+    need = {"group", "bits_per_dim", "patch_cv"}
+    if not need <= set(per_image.columns):
+        raise ValueError(f"per_image must have columns {sorted(need)}; got {list(per_image.columns)}")
+    if images is not None and len(images) != len(per_image):
+        raise ValueError(f"images has {len(images)} rows for {len(per_image)} table rows")
+    keep = ~per_image["group"].isin(list(exclude)) & np.isfinite(per_image["bits_per_dim"].to_numpy(dtype=float))
+    df = per_image[keep].reset_index(drop=True)
+    imgs = images[keep.to_numpy()] if images is not None else None
+    with _style():
+        mid = max(4.0, 0.75 * k + 0.8)
+        fig = _figure(11 + mid, 4.8)
+        ax_h, sub, ax_s = fig.subfigures(1, 3, width_ratios=[5.5, mid, 5.5])
+        ax_h = ax_h.subplots()
+        ax_s = ax_s.subplots()
+        _group_hist(ax_h, _ll_values(df, ()), _LL_XLABEL, "Log-likelihood per group (dashed: medians)")
+        if imgs is not None and len(df):
+            kk = min(k, len(df))
+            order = np.argsort(-df["bits_per_dim"].to_numpy(), kind="stable")
+            grid = sub.subplots(2, kk, squeeze=False)
+            for r, (name, idx) in enumerate((("highest", order[:kk]), ("lowest", order[::-1][:kk]))):
+                for c, i in enumerate(idx):
+                    ax = grid[r, c]
+                    ax.imshow(_rgb(imgs[i:i + 1])[0], interpolation="nearest")
+                    ax.set_xticks([])
+                    ax.set_yticks([])
+                    ax.grid(False)
+                    name_g = textwrap.fill(str(df["group"].iloc[i]).replace("_", " "), 10)
+                    ax.set_title(f"{name_g}\n{df['bits_per_dim'].iloc[i]:.2f}", fontsize=7.5)
+                grid[r, 0].set_ylabel(f"{name}\nlikelihood", fontsize=8)
+            sub.suptitle(f"Top and bottom {kk} images by log-likelihood (bits/dim)", fontsize=10)
+        else:
+            _empty(sub.subplots(), "no images to show")
+        if len(df) >= 3:
+            colours = group_colours(list(df["group"]))
+            for g in group_order(list(df["group"])):
+                s = df[df["group"] == g]
+                ax_s.scatter(s["patch_cv"], s["bits_per_dim"], s=22, alpha=0.8, color=colours[g],
+                             label=f"{g} (n={len(s)})", edgecolor="none")
+            c = correlation(df["patch_cv"].to_numpy(), df["bits_per_dim"].to_numpy())
+            ax_s.set_title(f"Pearson r = {c['pearson_r']:.2f}, Spearman ρ = {c['spearman_rho']:.2f} (n = {len(df)})")
+            ax_s.set_xlabel("mean coefficient of variation of patches (std/mean)")
+            ax_s.set_ylabel(_LL_XLABEL)
+            ax_s.legend(loc="best")
+        else:
+            _empty(ax_s, "fewer than 3 images: no correlation")
+        notes = list(notes) + ([f"left out: {', '.join(exclude)}"] if exclude else [])
+        return _finish(fig, f"Fig 8 — {model}: which images does the model find likely?", notes)
+
+
+def fig12_likelihood_all_models(per_image: pd.DataFrame, exclude: Sequence[str] = ("generated_calibration",),
+                                notes: Sequence[str] = ()) -> Figure:
+    """Paper Fig 12: log-likelihood histograms (bits/dim) per image group, one panel per model.
+
+    Args:
+        per_image: ``results/density/per_image.csv`` (columns model, group, bits_per_dim).
+    """
+    if not {"model", "group", "bits_per_dim"} <= set(per_image.columns):
+        raise ValueError("per_image must have columns model, group, bits_per_dim")
+    models = list(dict.fromkeys(per_image["model"]))
+    nrows, ncols = _grid(len(models))
+    with _style():
+        fig = _figure(max(7.5, 5.2 * ncols), 3.9 * nrows)
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax, m in zip(axes, models):
+            _group_hist(ax, _ll_values(per_image[per_image["model"] == m], exclude), _LL_XLABEL, m)
+        for ax in axes[len(models):]:
+            ax.set_axis_off()
+        if not models:
+            _empty(axes[0], "no log-likelihoods")
+        notes = list(notes) + ([f"left out: {', '.join(exclude)}"] if exclude else [])
+        return _finish(fig, "Fig 12 — log-likelihood per image group, every model", notes)
+
+
+def fig9_ais_convergence(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], group: str = "test",
+                         notes: Sequence[str] = ()) -> Figure:
+    """Paper Fig 9: AIS log-likelihood (nats) against the number of AIS steps, one line per image.
+
+    Args:
+        curves: model → (n_steps ``[S]``, log_px ``[S, n_images]`` in nats).
+        group: the image group the curves are for (shown in the title).
+    """
+    models = list(curves)
+    nrows, ncols = _grid(len(models))
+    with _style():
+        fig = _figure(max(7.0, 4.6 * ncols), 3.6 * nrows)
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax, m in zip(axes, models):
+            steps, ll = (np.asarray(a, dtype=np.float64) for a in curves[m])
+            if ll.ndim != 2 or ll.shape[0] != steps.size:
+                raise ValueError(f"curves[{m!r}]: log_px must have shape [S={steps.size}, n_images], got {ll.shape}")
+            if ll.shape[1] == 0:
+                _empty(ax, f"{m}: no images")
+                continue
+            pal = sns.color_palette("viridis", ll.shape[1])
+            for i in range(ll.shape[1]):
+                ax.plot(steps, ll[:, i], marker="o", ms=3, color=pal[i], label=f"image {i}")
+            ax.set_xscale("log")
+            ax.set_xticks(steps, [f"{int(v)}" for v in steps])
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel("number of AIS steps (log scale)")
+            ax.set_ylabel("log p(x) (nats)")
+            last = ll[-1] - ll[-2] if ll.shape[0] > 1 else np.full(ll.shape[1], np.nan)
+            delta = np.nanmax(np.abs(last)) if np.isfinite(last).any() else float("nan")
+            ax.set_title(f"{m} — {group} images (n={ll.shape[1]})\n"
+                         f"max |change| over the last step increase: {delta:.3g} nats")
+            if ll.shape[1] <= 8:
+                ax.legend(loc="lower right", fontsize=7)
+        for ax in axes[len(models):]:
+            ax.set_axis_off()
+        if not models:
+            _empty(axes[0], "no convergence curves")
+        return _finish(fig, "Fig 9 — AIS log-likelihood vs the number of AIS steps", notes)
