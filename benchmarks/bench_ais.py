@@ -31,7 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganaudit.ais import PRESETS, AISConfig, _make_loglik, simulate, validate_on_ppca
+from ganaudit.ais import PRESETS, AISConfig, make_loglik
+from ganaudit.bdmc import simulate, validate_on_ppca
 from ganaudit.hmc import hmc_transition, init_state
 from ganaudit.models.ppca import random_linear_gaussian
 
@@ -83,7 +84,7 @@ def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, 
     with torch.no_grad():
         x = generator(torch.randn(images, generator.latent_dim, generator=g).to(device), labels)
         x = (x + 0.1 * torch.randn(x.shape, generator=g).to(device)).repeat_interleave(chains, 0)
-    f = _make_loglik(generator, x, rows_labels, 0.01)
+    f = make_loglik(generator, x, rows_labels, 0.01)
     state = init_state(torch.randn(m, generator.latent_dim, generator=g).to(device), f, 0.05, 0.65)
     moms = torch.randn(m, generator.latent_dim, generator=g).to(device)
     logu = torch.rand(m, generator=g, dtype=torch.float64).log().to(device)

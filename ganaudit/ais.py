@@ -1,59 +1,80 @@
-"""Annealed importance sampling (AIS) log-likelihoods of generators, and BDMC upper bounds.
+"""Annealed importance sampling (AIS) log-likelihoods of generators (paper section 2.2, appendices A, B.1).
 
-Paper (section 2.2, appendices A and B.1): ``p(x) = ∫ N(x; G(z), sigma2 I) N(z; 0, I) dz`` is
-estimated by AIS over ``Q_t(z) ∝ p(z) · N(x; G(z), sigma2 I)^{beta_t}`` with an HMC kernel
-(`ganaudit.hmc`) and a sigmoid schedule (Wu et al. 2016). Log-weights give a stochastic lower bound
-on ``log p(x)``; running the schedule backwards from an exact posterior sample of simulated data
-(Grosse et al. 2015, BDMC) gives a stochastic upper bound.
+``p(x) = ∫ N(x; G(z), σ² I) N(z; 0, I) dz`` is estimated by annealing from a distribution whose normaliser is
+known to the posterior ``p(z | x) ∝ p(x, z)`` (`ganaudit.annealing` runs the chains). Two starts, chosen by
+``AISConfig.start``:
+
+* ``"prior"`` — Wu et al. (2016), the paper: chains start from ``N(0, I)`` and the targets are
+  ``N(z; 0, I) · N(x; G(z), σ² I)^β``. The paper's preset adapts step sizes per chain during the run, as Wu et
+  al. do (``step_tuning="chain"``; strictly this makes the estimate only approximately unbiased).
+* ``"posterior"`` — chains start from a mixture of Gaussians (Laplace approximations) at the modes of the
+  posterior plus a defensive prior component, ``q`` (`ganaudit.posterior`), and the targets are the geometric
+  bridge ``q^{1−β} p(x, z)^β``. Each mode is a stratum: its chains run HMC in the coordinates that mode's
+  Gaussian whitens (the chain's mode is part of its state and never changes, so each stratum estimates
+  ``∫ p(x, z) r_k(z) dz / π_k`` with ``r_k`` the mode's responsibility, and the strata add up to ``p(x)``);
+  the defensive component is a stratum of plain importance sampling (``prior_draws`` forward passes). Step
+  sizes come from a pilot pass and are frozen (``step_tuning="pilot"``), so the estimate of ``p(x)`` is
+  exactly unbiased and ``log_px`` a stochastic lower bound of ``log p(x)``. Why: a real image sits off the
+  generator's manifold, where the posterior is narrow and often multimodal; chains from the prior spend
+  most of their budget finding it (the paper's Fig 9), chains from its modes only need to correct a
+  Gaussian approximation.
 
 Conventions:
-    * ``x`` is on the model scale ``[-1, 1]``; ``sigma2`` is a variance on that scale; the likelihood
-      includes the full Gaussian normaliser ``−D/2 · log(2π sigma2)`` with ``D = C·H·W``; nats.
-    * Chains live in the batch dimension, **image-major**: row ``i * n_chains + c`` is chain ``c`` of
-      image ``i`` (``[N * n_chains, ...]``); labels and images are repeated per chain accordingly.
-    * Cost: the likelihood and its gradient at the current state are cached between transitions; the
-      weight increment ``(beta_t − beta_{t−1}) · loglik(z)`` reuses the cached value (no forward pass);
-      the final transition (whose sample no weight uses) is skipped. A run of ``n_steps`` costs
-      ``1 + (n_steps − 1) · n_leapfrog`` generator forward+backward passes per chain.
-    * Reproducibility: every random draw for image ``i`` (initial latents, momenta, MH uniforms) comes
-      from a private ``torch.Generator`` seeded with ``seed[i]`` (``seed + i`` for an int seed), so an
-      image's estimate does not depend on how images are batched or sharded.
+    * ``x`` is on the model scale ``[-1, 1]``; ``sigma2`` a variance on that scale; the likelihood includes the
+      full Gaussian normaliser ``−D/2 · log(2π sigma2)`` with ``D = C·H·W``; nats; log-weights in float64.
+    * Chains live in the batch dimension, image-major: row ``i · n_chains + c`` is chain ``c`` of image ``i``.
+    * Reproducibility: every random draw for image ``i`` comes from a ``torch.Generator`` seeded with ``seed[i]``
+      (``seed + i`` for an int seed); the mode search's pool is shared (``SearchConfig.search_seed``). An image's
+      estimate does not depend on how images are batched or sharded.
+    * Cost (`cost`): generator passes per image, counted by kind.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
-from ganaudit.hmc import HMCState, hmc_transition, init_state
-from ganaudit.models.base import Generator, check_labels
+from ganaudit import pipeline
+from ganaudit.annealing import Kernel, Streams, anneal, tune_step_sizes
+from ganaudit.data import ImageGroup, to_model_scale
+from ganaudit.models.base import Generator, check_labels, device_of
+from ganaudit.posterior import SearchConfig, allocate, find_modes, restrict
+from ganaudit.stats import log_mean_exp
 
 SCHEDULES = ("sigmoid", "geometric", "linear")
-_CHUNK = 32  # transitions whose random draws are made together per image (fixed: results must not depend on it)
+STARTS = ("prior", "posterior")
+STEP_TUNINGS = ("chain", "pilot")
+DEFENSIVE_SEED_OFFSET = 1 << 40  # the defensive draws' streams: far from any image's own seed
 
 
 @dataclass(frozen=True)
 class AISConfig:
-    """AIS settings. Defaults follow the paper (B.1): 500 steps, 10 leapfrogs, 4 chains, sigmoid, 0.05.
+    """AIS settings. Defaults follow the paper (B.1): prior start, 500 steps, 10 leapfrogs, 4 chains, sigmoid,
+    step size 0.05 adapted per chain.
 
     Attributes:
         n_steps: number of intermediate distributions ``T`` (betas has ``T + 1`` entries).
         n_leapfrog: leapfrog steps per HMC transition.
-        n_chains: independent AIS chains per image (their weights are averaged in linear space).
+        n_chains: AIS chains per image (their weights are averaged in linear space).
         schedule: ``"sigmoid"`` (Wu et al.), ``"geometric"`` or ``"linear"``; see `schedule`.
-        step_size: initial leapfrog step size (latent units).
+        start: ``"prior"`` or ``"posterior"`` (see the module doc).
+        step_tuning: ``"chain"`` (per-chain adaptation during the run, the paper's) or ``"pilot"`` (a pilot pass of
+            ``pilot_fraction · n_steps`` temperatures tunes the step sizes, which are then frozen).
+        step_size: initial leapfrog step size (latent units; whitened units for the posterior start).
         target_accept: step sizes adapt so the smoothed MH acceptance approaches this.
         sigmoid_radius: ``r`` of the sigmoid schedule (sigmoid of ``linspace(−r, r)``).
         geometric_start: first nonzero beta of the geometric schedule.
         step_size_min, step_size_max: clip range of the adapted step sizes.
         adapt_rate: per-transition multiplicative step-size change (``× 1+rate`` or ``÷ 1+rate``).
         adapt_smoothing: moving-average weight of past acceptance probabilities.
+        prior_draws: importance samples of the defensive prior component (posterior start; forward passes only).
+        search: the mode search and proposal settings of the posterior start (`ganaudit.posterior.SearchConfig`).
         batch_size: images per batch (``batch_size * n_chains`` generator rows per call).
         progress: show a tqdm bar per batch.
     """
@@ -62,6 +83,9 @@ class AISConfig:
     n_leapfrog: int = 10
     n_chains: int = 4
     schedule: str = "sigmoid"
+    start: str = "prior"
+    step_tuning: str = "chain"
+    pilot_fraction: float = 0.125
     step_size: float = 0.05
     target_accept: float = 0.65
     sigmoid_radius: float = 4.0
@@ -70,15 +94,20 @@ class AISConfig:
     step_size_max: float = 0.5
     adapt_rate: float = 0.02
     adapt_smoothing: float = 0.9
+    prior_draws: int = 4
+    search: SearchConfig = field(default_factory=SearchConfig)
     batch_size: int = 64
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("n_steps", "n_leapfrog", "n_chains", "batch_size"):
+        if isinstance(self.search, dict):
+            object.__setattr__(self, "search", SearchConfig(**self.search))
+        for name in ("n_steps", "n_leapfrog", "n_chains", "batch_size", "prior_draws"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"AISConfig.{name} must be >= 1 (got {getattr(self, name)})")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"AISConfig.schedule must be one of {SCHEDULES} (got {self.schedule!r})")
+        for name, allowed in (("schedule", SCHEDULES), ("start", STARTS), ("step_tuning", STEP_TUNINGS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"AISConfig.{name} must be one of {allowed} (got {getattr(self, name)!r})")
         if not 0 < self.step_size_min <= self.step_size <= self.step_size_max:
             raise ValueError(
                 "AISConfig needs 0 < step_size_min <= step_size <= step_size_max "
@@ -90,6 +119,8 @@ class AISConfig:
             raise ValueError(f"AISConfig.geometric_start must be in (0, 1) (got {self.geometric_start})")
         if not self.sigmoid_radius > 0:
             raise ValueError(f"AISConfig.sigmoid_radius must be > 0 (got {self.sigmoid_radius})")
+        if not 0 < self.pilot_fraction <= 1:
+            raise ValueError(f"AISConfig.pilot_fraction must be in (0, 1] (got {self.pilot_fraction})")
         if self.adapt_rate < 0 or not 0 <= self.adapt_smoothing < 1:
             raise ValueError(
                 f"AISConfig needs adapt_rate >= 0 and adapt_smoothing in [0, 1) (got {self.adapt_rate}, {self.adapt_smoothing})"
@@ -97,8 +128,17 @@ class AISConfig:
 
     @property
     def gradient_evaluations(self) -> int:
-        """Generator forward+backward passes per chain: ``1 + (n_steps − 1) · n_leapfrog``."""
+        """Generator forward+backward passes of one chain's annealing: ``1 + (n_steps − 1) · n_leapfrog``."""
         return 1 + (self.n_steps - 1) * self.n_leapfrog
+
+    @property
+    def pilot_steps(self) -> int:
+        """Temperatures of the pilot pass (``step_tuning="pilot"``)."""
+        return max(2, int(round(self.pilot_fraction * self.n_steps)))
+
+    def scaled(self, factor: float) -> AISConfig:
+        """The same estimator with ``factor`` times the annealing budget (temperatures), e.g. for error bars."""
+        return dataclasses.replace(self, n_steps=max(2, int(round(self.n_steps * factor))))
 
 
 PRESETS: dict[str, AISConfig] = {
@@ -111,6 +151,9 @@ PRESETS: dict[str, AISConfig] = {
     # vs exact LL): latent 16: paper 9.1 -> accurate 0.32 nats; latent 64: 18.6 -> 1.23 nats.
     # 2500x2 and sigmoid schedules with the same budget were 3-4x worse than this.
     "accurate": AISConfig(n_steps=5000, n_leapfrog=1, schedule="geometric", geometric_start=1e-5),
+    # posterior-started AIS (module doc): chosen by `benchmarks/bench_posterior_ais.py` (see its docstring)
+    "posterior": AISConfig(start="posterior", step_tuning="pilot", n_steps=200, n_leapfrog=1, n_chains=4,
+                           schedule="geometric", geometric_start=1e-3, step_size=0.5, step_size_max=3.0),
 }
 
 
@@ -119,12 +162,18 @@ class AISResult:
     """AIS estimates for ``N`` images.
 
     Attributes:
-        log_px: float64 ``[N]``, log-likelihood estimate in nats (``logsumexp(log_w) − log n_chains``);
-            a stochastic lower bound for `ais_log_likelihood`, upper bound for `ais_upper_bound`.
-        log_w: float64 ``[N, n_chains]``, final log importance weights per chain (for `ais_upper_bound`,
-            the negated reverse weights, so each entry is a per-chain upper-bound estimate).
+        log_px: float64 ``[N]``, log-likelihood estimate in nats, ``logsumexp([log_w, log_w_defensive]) −
+            log n_chains``; a stochastic lower bound for `ais_log_likelihood`, an upper bound for
+            `ganaudit.bdmc.ais_upper_bound`.
+        log_w: float64 ``[N, n_chains]``, final log importance weights per chain (posterior start: with the
+            stratum's weight folded in, ``log W + log(n_chains · π_k / n_k)``; `ganaudit.bdmc.ais_upper_bound`:
+            the negated reverse weights).
+        log_w_defensive: float64 ``[N, prior_draws]`` the defensive prior component's weights, folded in the same
+            way (posterior start; ``[N, 0]`` otherwise).
         accept_rate: ``[N, n_chains]`` fraction of accepted HMC proposals.
         n_divergent: ``[N, n_chains]`` int, rejected non-finite trajectories.
+        mode: ``[N, n_chains]`` int, the posterior mode each chain started from (−1 for the prior start).
+        laplace: float64 ``[N]`` the Laplace estimate of ``log p(x)`` at the best mode (NaN for the prior start).
         config: the settings used.
     """
 
@@ -133,6 +182,9 @@ class AISResult:
     accept_rate: np.ndarray
     n_divergent: np.ndarray
     config: AISConfig = field(default_factory=AISConfig)
+    log_w_defensive: np.ndarray | None = None
+    mode: np.ndarray | None = None
+    laplace: np.ndarray | None = None
 
 
 def schedule(name: str, n_steps: int, **kw: float) -> np.ndarray:
@@ -160,29 +212,30 @@ def schedule(name: str, n_steps: int, **kw: float) -> np.ndarray:
     return betas.astype(np.float64)
 
 
-def _betas(config: AISConfig) -> np.ndarray:
+def betas_of(config: AISConfig, n_steps: int | None = None) -> np.ndarray:
+    """The schedule of ``config`` (with ``n_steps`` temperatures instead of ``config.n_steps`` if given)."""
     kw = {"radius": config.sigmoid_radius} if config.schedule == "sigmoid" else {}
     if config.schedule == "geometric":
         kw = {"start": config.geometric_start}
-    return schedule(config.schedule, config.n_steps, **kw)
+    return schedule(config.schedule, config.n_steps if n_steps is None else n_steps, **kw)
 
 
-def _device_of(generator: Generator, x: Tensor) -> torch.device:
-    if isinstance(generator, torch.nn.Module):
-        for t in generator.parameters():
-            return t.device
-        for t in generator.buffers():
-            return t.device
-    return x.device
-
-
-def _dtype_of(generator: Generator) -> torch.dtype:
-    """Floating dtype of the generator's parameters (latents and images are cast to it); float32 if none."""
-    if isinstance(generator, torch.nn.Module):
-        for t in generator.parameters():
-            if t.is_floating_point():
-                return t.dtype
-    return torch.float32
+def cost(config: AISConfig, latent_dim: int, n_given: int = 0) -> dict[str, int]:
+    """Generator passes per image (and class) by kind: ``gradient`` (forward + backward), ``jvp`` (forward-mode
+    Jacobian columns), ``forward``; ``total`` adds them. ``n_given``: latents the caller gives the mode search.
+    The posterior start's shared pool (``search_candidates`` forwards per class and batch) is not included."""
+    c, g_run = config.n_chains, config.gradient_evaluations
+    pilot = 1 + (config.pilot_steps - 1) * config.n_leapfrog if config.step_tuning == "pilot" else 0
+    out = {"gradient": c * (g_run + pilot), "jvp": 0, "forward": 0}
+    if config.start == "posterior":
+        s = config.search
+        n_starts = n_given + s.search_restarts + s.anneal_chains
+        k = min(s.n_modes, n_starts)
+        out["gradient"] += n_starts * s.search_steps + s.anneal_chains * (1 + (s.anneal_steps - 1))
+        out["forward"] += n_starts + k * (1 + 2 * s.gn_steps) + config.prior_draws
+        out["jvp"] += k * latent_dim * (s.gn_steps + 1)
+    out["total"] = out["gradient"] + out["jvp"] + out["forward"]
+    return out
 
 
 def _seeds(seed: int | np.ndarray | Any, n: int) -> np.ndarray:
@@ -194,7 +247,16 @@ def _seeds(seed: int | np.ndarray | Any, n: int) -> np.ndarray:
     return seeds
 
 
-def _check_inputs(generator: Generator, x: Tensor, sigma2: float, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
+def _dtype_of(generator: Generator) -> torch.dtype:
+    """Floating dtype of the generator's parameters (latents and images are cast to it); float32 if none."""
+    if isinstance(generator, torch.nn.Module):
+        for t in generator.parameters():
+            if t.is_floating_point():
+                return t.dtype
+    return torch.float32
+
+
+def check_inputs(generator: Generator, x: Tensor, sigma2: float, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
     x = torch.as_tensor(x)
     if x.dim() != 4 or tuple(x.shape[1:]) != tuple(generator.image_shape):
         raise ValueError(f"x must have shape [N, {', '.join(map(str, generator.image_shape))}], got {tuple(x.shape)}")
@@ -203,30 +265,7 @@ def _check_inputs(generator: Generator, x: Tensor, sigma2: float, labels: Tensor
     return x, check_labels(generator, labels, x.shape[0])
 
 
-class _Streams:
-    """Per-image random streams; draws for image ``i`` come only from ``torch.Generator(seed[i])``."""
-
-    def __init__(self, seeds: np.ndarray, n_chains: int, latent_dim: int, device: torch.device) -> None:
-        self.gens = [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
-        self.n_chains, self.latent_dim, self.device = n_chains, latent_dim, device
-
-    def normal(self) -> Tensor:
-        """``[N * n_chains, d]`` standard normals (image-major)."""
-        z = [torch.randn(self.n_chains, self.latent_dim, generator=g) for g in self.gens]
-        return torch.cat(z).to(self.device)
-
-    def chunk(self, k: int) -> tuple[Tensor, Tensor]:
-        """Momenta ``[k, N * n_chains, d]`` and ``log U(0,1)`` ``[k, N * n_chains]`` float64 for k transitions."""
-        moms, logu = [], []
-        for g in self.gens:
-            moms.append(torch.randn(k, self.n_chains, self.latent_dim, generator=g))
-            logu.append(torch.rand(k, self.n_chains, generator=g, dtype=torch.float64).log())
-        m = torch.stack(moms, 1).reshape(k, -1, self.latent_dim)
-        u = torch.stack(logu, 1).reshape(k, -1)
-        return m.to(self.device), u.to(self.device)
-
-
-def _make_loglik(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float):
+def make_loglik(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float):
     """``z -> (−|x − G(z)|² / (2 sigma2) [M] float64, its gradient [M, d])`` with one forward + backward.
 
     The Gaussian normaliser is a constant and is added to the log-weights once, at the end.
@@ -245,115 +284,94 @@ def _make_loglik(generator: Generator, x: Tensor, labels: Tensor | None, sigma2:
     return loglik_and_grad
 
 
-def _anneal(
-    generator: Generator,
-    x: Tensor,
-    labels: Tensor | None,
-    sigma2: float,
-    betas: np.ndarray,
-    config: AISConfig,
-    seeds: np.ndarray,
-    z_start: Tensor | None,
-    desc: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run AIS chains for one batch along ``betas`` (increasing or decreasing).
+def kernel_of(config: AISConfig, step_size: float | Tensor | None = None, adapt: bool | None = None) -> Kernel:
+    return Kernel(config.n_leapfrog, config.step_size if step_size is None else step_size,
+                  config.step_tuning == "chain" if adapt is None else adapt, config.target_accept, config.adapt_rate,
+                  config.adapt_smoothing, config.step_size_min, config.step_size_max)
 
-    Returns float64 log-weights ``Σ_t (β_t − β_{t−1}) · loglik(z_{t−1})`` including the normaliser,
-    acceptance rates and divergence counts, all ``[n * n_chains]``.
-    """
+
+def run_chains(g, config: AISConfig, betas: np.ndarray, seeds: np.ndarray, dim: int, device: torch.device,
+               dtype: torch.dtype, desc: str, u0: Tensor | None = None):
+    """Anneal ``n_chains`` chains per image with the tempered part ``g`` (`ganaudit.annealing`), after a pilot
+    pass when ``config.step_tuning == "pilot"``. ``u0`` replaces the draw from the base N(0, I) (reverse AIS)."""
     c = config.n_chains
-    device = _device_of(generator, x)
-    dtype = _dtype_of(generator)
+    kernel = kernel_of(config)
+    if config.step_tuning == "pilot":
+        steps = tune_step_sizes(g, lambda s: s.normal().to(dtype) if u0 is None else u0, betas,
+                                kernel, seeds, c, dim, device, config.pilot_steps,
+                                lambda n: betas_of(config, n) if betas[0] < betas[-1] else betas_of(config, n)[::-1].copy())
+        kernel = kernel_of(config, steps, adapt=False)
+    streams = Streams(seeds, c, dim, device)
+    start = streams.normal().to(dtype) if u0 is None else u0
+    return anneal(g, start, betas, kernel, streams, progress=config.progress, desc=desc)
+
+
+def _prior_batch(generator, x, labels, sigma2, config, seeds, z_start=None, reverse=False):
+    """Prior-started AIS for one batch (or, with ``z_start`` and ``reverse``, reverse AIS from exact samples)."""
+    c, d = config.n_chains, generator.latent_dim
+    device, dtype = device_of(generator, x.device), _dtype_of(generator)
     x_rep = x.to(device, dtype).repeat_interleave(c, 0)
     lab_rep = None if labels is None else labels.to(device).repeat_interleave(c, 0)
-    streams = _Streams(seeds, c, generator.latent_dim, device)
-    if z_start is None:
-        z = streams.normal().to(dtype)
-    else:
-        z = z_start.to(device, dtype).repeat_interleave(c, 0)
-    f = _make_loglik(generator, x_rep, lab_rep, sigma2)
-    state: HMCState = init_state(z, f, config.step_size, config.target_accept)
-    m = z.shape[0]
-    log_w = torch.zeros(m, dtype=torch.float64, device=device)
-    n_acc = torch.zeros(m, dtype=torch.float64, device=device)
-    n_div = torch.zeros(m, dtype=torch.long, device=device)
-    n_steps = len(betas) - 1
-    moms = logu = None
-    j = _CHUNK
-    for t in tqdm(range(1, n_steps + 1), desc=desc, disable=not config.progress, leave=False):
-        dbeta = float(betas[t] - betas[t - 1])
-        with torch.no_grad():
-            if dbeta != 0.0:
-                log_w += dbeta * state.loglik
-        if t == n_steps:
-            break  # the last sample enters no weight
-        if j == _CHUNK:
-            moms, logu = streams.chunk(min(_CHUNK, n_steps - t))
-            j = 0
-        state, acc, div = hmc_transition(
-            state, float(betas[t]), f, moms[j], logu[j], config.n_leapfrog,
-            target_accept=config.target_accept, adapt_rate=config.adapt_rate,
-            adapt_smoothing=config.adapt_smoothing, step_size_min=config.step_size_min,
-            step_size_max=config.step_size_max,
-        )  # fmt: skip
-        j += 1
-        n_acc += acc
-        n_div += div
-    dim = math.prod(generator.image_shape)
-    log_w += float(betas[-1] - betas[0]) * (-0.5 * dim * math.log(2 * math.pi * sigma2))
-    rate = n_acc / max(n_steps - 1, 1)
-    return log_w.cpu().numpy(), rate.cpu().numpy(), n_div.cpu().numpy()
-
-
-def _logmeanexp(a: np.ndarray) -> np.ndarray:
-    """``log mean exp`` over the last axis, ``-inf`` rows stay ``-inf`` (never NaN)."""
-    mx = np.max(a, axis=-1, keepdims=True)
-    mx = np.where(np.isfinite(mx), mx, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.log(np.mean(np.exp(a - mx), axis=-1)) + mx[..., 0]
-
-
-def _run(
-    generator: Generator,
-    x: Tensor,
-    sigma2: float,
-    labels: Tensor | None,
-    config: AISConfig,
-    seed: int | np.ndarray,
-    z_true: Tensor | None,
-) -> AISResult:
-    x, labels = _check_inputs(generator, x, sigma2, labels)
-    n = x.shape[0]
-    seeds = _seeds(seed, n)
-    betas = _betas(config)
-    reverse = z_true is not None
+    betas = betas_of(config)
     if reverse:
-        z_true = torch.as_tensor(z_true)
-        if z_true.shape != (n, generator.latent_dim):
-            raise ValueError(f"z_true must have shape ({n}, {generator.latent_dim}), got {tuple(z_true.shape)}")
         betas = betas[::-1].copy()
-    c = config.n_chains
-    log_w = np.empty(n * c)
-    rate = np.empty(n * c)
-    div = np.empty(n * c, dtype=np.int64)
-    n_batches = max(1, math.ceil(n / config.batch_size))
-    for b in range(n_batches):
-        lo, hi = b * config.batch_size, min(n, (b + 1) * config.batch_size)
-        if lo >= hi:
-            break
-        out = _anneal(
-            generator, x[lo:hi], None if labels is None else labels[lo:hi], sigma2, betas, config,
-            seeds[lo:hi], None if z_true is None else z_true[lo:hi],
-            desc=f"{'reverse AIS' if reverse else 'AIS'} batch {b + 1}/{n_batches}",
-        )  # fmt: skip
-        log_w[lo * c : hi * c], rate[lo * c : hi * c], div[lo * c : hi * c] = out
-    log_w = log_w.reshape(n, c)
-    if reverse:
-        log_w = -log_w  # per-chain upper-bound estimates of log p(x)
-        log_px = -_logmeanexp(-log_w)
-    else:
-        log_px = _logmeanexp(log_w)
-    return AISResult(log_px=log_px, log_w=log_w, accept_rate=rate.reshape(n, c), n_divergent=div.reshape(n, c), config=config)
+    u0 = None if z_start is None else z_start.to(device, dtype).repeat_interleave(c, 0)
+    run = run_chains(make_loglik(generator, x_rep, lab_rep, sigma2), config, betas, seeds, d, device, dtype,
+                     "reverse AIS" if reverse else "AIS", u0)
+    dim = math.prod(generator.image_shape)
+    log_w = run.log_w + float(betas[-1] - betas[0]) * (-0.5 * dim * math.log(2 * math.pi * sigma2))
+    return log_w.cpu().numpy().reshape(-1, c), run.accept_rate.cpu().numpy().reshape(-1, c), \
+        run.n_divergent.cpu().numpy().reshape(-1, c)
+
+
+def _posterior_batch(generator, x, labels, sigma2, config, seeds, latents):
+    """Posterior-started AIS for one batch (module doc): mode search, strata, annealing, defensive draws."""
+    n, c, d = x.shape[0], config.n_chains, generator.latent_dim
+    device, dtype = device_of(generator, x.device), _dtype_of(generator)
+    x = x.to(device, dtype)
+    labels = None if labels is None else labels.to(device)
+    modes = find_modes(generator, x, labels, sigma2, config.search, latents, seeds)
+    alloc = allocate(modes.log_weight, c)                                    # [n, c] mode of each chain
+    modes = restrict(modes, alloc)
+    img = torch.arange(n, device=device).repeat_interleave(c)
+    which = torch.as_tensor(alloc.reshape(-1), device=device)
+    mu, chol, s = modes.mu[img, which], modes.chol[img, which], modes.scale  # per chain [M, d], [M, d, d]
+    x_rep = x.repeat_interleave(c, 0)
+    lab_rep = None if labels is None else labels.repeat_interleave(c, 0)
+    loglik = make_loglik(generator, x_rep, lab_rep, sigma2)
+    log_prior_norm = -0.5 * d * math.log(2 * math.pi)
+
+    def to_z(u: Tensor) -> Tensor:
+        return mu + s * torch.linalg.solve_triangular(chol.transpose(1, 2), u[..., None], upper=True)[..., 0]
+
+    def g(u: Tensor) -> tuple[Tensor, Tensor]:
+        """``log p(x, z) − log q(z)`` (without the likelihood's normaliser) and its gradient in ``u``."""
+        z = to_z(u)
+        ll, grad_ll = loglik(z)
+        logq, grad_q = modes.log_density(z.view(n, c, d))
+        val = ll - 0.5 * z.double().pow(2).sum(1) + log_prior_norm - logq.reshape(-1)
+        grad_z = grad_ll - z - grad_q.reshape(-1, d)
+        return val, s * torch.linalg.solve_triangular(chol, grad_z[..., None], upper=False)[..., 0]
+
+    run = run_chains(g, config, betas_of(config), seeds, d, device, dtype, "posterior AIS")
+    norm = -0.5 * math.prod(generator.image_shape) * math.log(2 * math.pi * sigma2)
+    log_w = (run.log_w + norm).view(n, c)
+    counts = torch.as_tensor(np.stack([np.bincount(a, minlength=modes.mu.shape[1]) for a in alloc]), device=device)
+    n_k = torch.gather(counts, 1, torch.as_tensor(alloc, device=device)).double()
+    log_pi = torch.gather(modes.log_weight, 1, torch.as_tensor(alloc, device=device))
+    log_w = log_w + log_pi - n_k.log() + math.log(c)
+    # the defensive prior component: plain importance sampling (forward passes only)
+    m0 = config.prior_draws
+    z0 = Streams(seeds + DEFENSIVE_SEED_OFFSET, m0, d, device).normal().to(dtype)   # [n * m0, d]
+    with torch.no_grad():
+        r = (generator(z0, None if labels is None else labels.repeat_interleave(m0, 0)) - x.repeat_interleave(m0, 0))
+        ll0 = r.flatten(1).double().pow(2).sum(1) / (-2 * sigma2)
+    logq0, _ = modes.log_density(z0.view(n, m0, d))
+    lw0 = (ll0 - 0.5 * z0.double().pow(2).sum(1) + log_prior_norm + norm).view(n, m0) - logq0
+    lw0 = lw0 + modes.log_prior_weight - math.log(m0) + math.log(c)
+    best = modes.laplace.max(1).values + norm
+    return (log_w.cpu().numpy(), run.accept_rate.view(n, c).cpu().numpy(), run.n_divergent.view(n, c).cpu().numpy(),
+            lw0.cpu().numpy(), alloc, best.cpu().numpy())
 
 
 def ais_log_likelihood(
@@ -363,6 +381,7 @@ def ais_log_likelihood(
     labels: Tensor | None = None,
     config: AISConfig = AISConfig(),
     seed: int | np.ndarray = 0,
+    latents: Tensor | np.ndarray | None = None,
 ) -> AISResult:
     """AIS estimate (stochastic lower bound) of ``log p(x)`` under the Gaussian observation model.
 
@@ -371,110 +390,86 @@ def ais_log_likelihood(
         x: images ``[N, C, H, W]`` on the model scale ``[-1, 1]``.
         sigma2: observation variance on the model scale.
         labels: ``[N]`` classes for class-conditional generators (repeated per chain).
-        config: `AISConfig` (or ``PRESETS["paper"]`` / ``PRESETS["accurate"]``).
+        config: `AISConfig` (e.g. ``PRESETS["paper"]``, ``PRESETS["posterior"]``); ``config.start`` picks the method.
         seed: int (image ``i`` uses ``seed + i``) or int array ``[N]`` of per-image seeds.
+        latents: ``[N, R, d]`` latents the posterior start's mode search begins from besides its own (e.g. the
+            pipeline's inversion restarts; NaN rows are ignored); without them it searches on its own.
 
     Returns:
         `AISResult` with ``log_px`` float64 ``[N]`` in nats.
     """
-    return _run(generator, x, sigma2, labels, config, seed, None)
+    x, labels = check_inputs(generator, x, sigma2, labels)
+    n, c = x.shape[0], config.n_chains
+    seeds = _seeds(seed, n)
+    posterior = config.start == "posterior"
+    if latents is not None and not posterior:
+        raise ValueError("latents are used by the posterior start only (config.start is 'prior')")
+    log_w, rate, div = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64)
+    defensive = np.empty((n, config.prior_draws if posterior else 0))
+    mode, laplace = np.full((n, c), -1, dtype=np.int64), np.full(n, np.nan)
+    for lo in range(0, n, config.batch_size):
+        hi = min(n, lo + config.batch_size)
+        lab = None if labels is None else labels[lo:hi]
+        if posterior:
+            lat = None if latents is None else torch.as_tensor(latents)[lo:hi]
+            log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi], mode[lo:hi], laplace[lo:hi] = _posterior_batch(
+                generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi], lat)
+        else:
+            log_w[lo:hi], rate[lo:hi], div[lo:hi] = _prior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi])
+    log_px = log_mean_exp(np.concatenate([log_w, defensive], axis=1), axis=-1) + np.log((c + defensive.shape[1]) / c)
+    return AISResult(log_px=log_px, log_w=log_w, accept_rate=rate, n_divergent=div, config=config,
+                     log_w_defensive=defensive, mode=mode, laplace=laplace)
 
 
-def ais_upper_bound(
-    generator: Generator,
-    x: Tensor,
-    z_true: Tensor,
-    sigma2: float,
-    labels: Tensor | None = None,
-    config: AISConfig = AISConfig(),
-    seed: int | np.ndarray = 0,
-) -> AISResult:
-    """Reverse AIS (BDMC, Grosse et al. 2015): a stochastic upper bound on ``log p(x)``.
+def config_from_params(params: dict[str, Any], **extra: Any) -> AISConfig:
+    """The `AISConfig` of the ``ais`` config section: the preset with ``overrides`` applied."""
+    names = {f.name for f in fields(AISConfig)}
+    overrides = dict(params.get("overrides") or {})
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"config: ais.overrides: unknown AISConfig field(s) {unknown} (known: {sorted(names)})")
+    base = PRESETS[params.get("preset", "paper")]
+    if isinstance(overrides.get("search"), dict):
+        overrides["search"] = dataclasses.replace(base.search, **overrides["search"])
+    extra = {k: v for k, v in extra.items() if k in names}
+    if "batch_size" in params:
+        extra.setdefault("batch_size", params["batch_size"])
+    return dataclasses.replace(base, **{**overrides, **extra})
 
-    Valid only for simulated data where ``z_true [N, d]`` is an exact posterior sample, i.e.
-    ``x = G(z_true) + sqrt(sigma2) · noise`` with ``z_true ~ N(0, I)`` (see `simulate`). All chains of
-    an image start at ``z_true`` and run the schedule from ``beta = 1`` down to ``0``.
+
+def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: float, ais_config: AISConfig,
+              seed: int, first_index: int, device: torch.device, latents: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """AIS log-likelihood of every image of ``group`` under the classes `pipeline.evaluation_pairs` says.
+
+    Image ``i`` of the group (``first_index + i`` in the whole group) with class ``c`` draws its random
+    numbers from seed ``seed + (first_index + i) * K + c``: independent of sharding and batching.
+    ``latents`` ``[n, K, R, d]`` (the inversion's restarts, NaN where absent) start the posterior's mode search.
     """
-    return _run(generator, x, sigma2, labels, config, seed, z_true)
-
-
-def simulate(
-    generator: Generator, n: int, sigma2: float, labels: Tensor | None = None, seed: int = 0
-) -> tuple[Tensor, Tensor]:
-    """Draw ``(x [n, C, H, W], z [n, d])`` from the joint: ``z ~ N(0, I)``, ``x = G(z) + sqrt(sigma2)·ε``.
-
-    ``z`` is then an exact sample of the posterior ``p(z | x)``, as reverse AIS requires.
-    """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    if not sigma2 > 0:
-        raise ValueError(f"sigma2 must be > 0, got {sigma2}")
-    labels = check_labels(generator, labels, n)
-    g = torch.Generator(device="cpu").manual_seed(int(seed))
-    z = torch.randn(n, generator.latent_dim, generator=g)
-    device = _device_of(generator, z)
-    with torch.no_grad():
-        mean = generator(z.to(device), None if labels is None else labels.to(device)).float().cpu()
-    noise = torch.randn(mean.shape, generator=g)
-    return mean + math.sqrt(sigma2) * noise, z
-
-
-def bdmc(
-    generator: Generator,
-    n: int,
-    sigma2: float,
-    labels: Tensor | None = None,
-    config: AISConfig = AISConfig(),
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Bidirectional Monte Carlo on ``n`` simulated images: forward (lower) and reverse (upper) AIS.
-
-    Returns dict ``lower [n]``, ``upper [n]`` (float64 nats), ``gap`` (mean of ``upper − lower``,
-    a bound on the AIS error for data like the simulated), ``x``, ``z``.
-    """
-    x, z = simulate(generator, n, sigma2, labels, seed)
-    lo = ais_log_likelihood(generator, x, sigma2, labels, config, seed=seed + 1_000_003)
-    up = ais_upper_bound(generator, x, z, sigma2, labels, config, seed=seed + 2_000_003)
-    return {"lower": lo.log_px, "upper": up.log_px, "gap": float(np.mean(up.log_px - lo.log_px)), "x": x, "z": z}
-
-
-def validate_on_ppca(
-    ppca: Any,
-    x: Tensor,
-    sigma2: float,
-    labels: Tensor | None = None,
-    config: AISConfig = AISConfig(),
-    seed: int | np.ndarray = 0,
-) -> dict[str, Any]:
-    """Compare AIS with the exact log-likelihood of a `ganaudit.models.ppca.PPCA`.
-
-    Returns dict ``mean_abs_error``, ``max_abs_error``, ``mean_error`` (signed, AIS − exact; negative
-    for a lower bound), ``exact [N]``, ``estimate [N]``, ``result`` (the `AISResult`); errors in nats/image.
-    """
-    from ganaudit.models.ppca import exact_log_likelihood
-
-    exact = exact_log_likelihood(ppca, x, sigma2, labels)
-    res = ais_log_likelihood(ppca, x, sigma2, labels, config, seed)
-    err = res.log_px - exact
-    return {
-        "mean_abs_error": float(np.mean(np.abs(err))),
-        "max_abs_error": float(np.max(np.abs(err))),
-        "mean_error": float(np.mean(err)),
-        "exact": exact,
-        "estimate": res.log_px,
-        "result": res,
+    n, k = len(group), generator.n_classes or 1
+    if n == 0:
+        empty = np.empty((0, k))
+        chains = np.empty((0, k, ais_config.n_chains))
+        return {"index": np.arange(0), "labels": group.labels, "source_labels": group.source_labels,
+                "log_px_class": empty, "log_w": chains, "accept_rate": chains, "n_divergent": chains}
+    rows, cols = pipeline.evaluation_pairs(group_name, group.labels, generator.n_classes)
+    x = to_model_scale(group.images)[rows].to(device)
+    labels = None if not generator.n_classes else torch.as_tensor(cols, device=device)
+    seeds = seed + (first_index + rows) * k + np.maximum(cols, 0)
+    lat = None
+    if latents is not None and ais_config.start == "posterior":
+        lat = torch.as_tensor(np.asarray(latents)[rows, np.maximum(cols, 0)])
+    res = ais_log_likelihood(generator, x, sigma2, labels=labels, config=ais_config, seed=seeds, latents=lat)
+    out = {
+        "index": np.arange(first_index, first_index + n), "labels": group.labels, "source_labels": group.source_labels,
+        "log_px_class": pipeline.scatter(np.asarray(res.log_px, dtype=np.float64), rows, cols, n, k),
+        "log_w": pipeline.scatter(np.asarray(res.log_w, dtype=np.float64), rows, cols, n, k),
+        "accept_rate": pipeline.scatter(np.asarray(res.accept_rate, dtype=np.float64), rows, cols, n, k),
+        "n_divergent": pipeline.scatter(np.asarray(res.n_divergent, dtype=np.float64), rows, cols, n, k),
     }
+    if ais_config.start == "posterior":
+        out["laplace_class"] = pipeline.scatter(np.asarray(res.laplace, dtype=np.float64), rows, cols, n, k)
+    return out
 
 
-__all__ = [
-    "AISConfig",
-    "AISResult",
-    "PRESETS",
-    "SCHEDULES",
-    "ais_log_likelihood",
-    "ais_upper_bound",
-    "bdmc",
-    "schedule",
-    "simulate",
-    "validate_on_ppca",
-]
+__all__ = ["AISConfig", "AISResult", "PRESETS", "SCHEDULES", "STARTS", "ais_group", "ais_log_likelihood",
+           "betas_of", "config_from_params", "cost", "make_loglik", "schedule"]

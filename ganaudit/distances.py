@@ -327,3 +327,8 @@ def get_perceptual(backend: str = "auto", weights_path: str | Path | None = None
     level = logging.WARNING if backend == "auto" and chosen == "stlpips" else logging.INFO
     log.log(level, "perceptual distance: %s [backend=%s]: %s", NAMES[chosen], chosen, reason)
     return Perceptual(metric, chosen, resize_to=resize_to, reason=reason).to(device)
+
+
+def perceptual_from_config(params: dict, device: torch.device | str = "cpu") -> Perceptual:
+    """The perceptual distance of the ``perceptual`` config section (``backend``, ``weights``, ``resize_to``)."""
+    return get_perceptual(params["backend"], params.get("weights"), params["resize_to"], device)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganaudit.workflow import inlier_label
+from ganaudit.groups import inlier_label
 
 #: Finding 1: the median train reconstruction error must exceed the generated images' by more than this
 #: factor — generated images lie on the manifold, so a train error only slightly above theirs would not

@@ -28,9 +28,10 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
-from ganaudit.workflow import inlier_group, scored_groups
+from ganaudit.groups import inlier_group, scored_groups
 
 if TYPE_CHECKING:
+    import torch
     from torch import Tensor
 
 

@@ -29,11 +29,14 @@ import logging
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ganaudit import pipeline
+from ganaudit.data import ImageGroup, to_model_scale
 from ganaudit.distances import Perceptual, mse, psnr_db
 from ganaudit.models.base import Generator, check_labels, device_of, sample
 
@@ -105,7 +108,8 @@ class InversionResult:
     mse: ``[N]`` MSE of ``recon`` to the image (model scale). restart_mse: ``[N, R]`` best MSE of each
     restart. init_mse: ``[N, R]`` MSE of each restart's nearest candidate (before optimisation).
     best_restart: ``[N]`` index of the restart that won. objective: ``[N, R]`` the optimised objective
-    at each restart's best iterate (equals restart_mse when ``perceptual_weight == 0``).
+    at each restart's best iterate (equals restart_mse when ``perceptual_weight == 0``). restart_z:
+    ``[N, R, d]`` each restart's best latent (``z`` is the winner's).
     All tensors are on the CPU; float tensors float32.
     """
 
@@ -116,6 +120,7 @@ class InversionResult:
     init_mse: Tensor
     best_restart: Tensor
     objective: Tensor
+    restart_z: Tensor
 
     @property
     def psnr_db(self) -> Tensor:
@@ -233,7 +238,8 @@ def invert(generator: Generator, x: Tensor, labels: Tensor | None = None, config
     winner = obj_best.argmin(1) if n else torch.zeros(0, dtype=torch.long)
     rows = torch.arange(n)
     return InversionResult(z=z_best[rows, winner], recon=recon_best[rows, winner], mse=mse_best[rows, winner],
-                           restart_mse=mse_best, init_mse=init_mse, best_restart=winner, objective=obj_best)
+                           restart_mse=mse_best, init_mse=init_mse, best_restart=winner, objective=obj_best,
+                           restart_z=z_best)
 
 
 def _optimise_batch(generator: Generator, x: Tensor, z0: Tensor, labels: Tensor | None, config: InversionConfig,
@@ -312,3 +318,42 @@ def invert_own_samples(generator: Generator, n: int, config: InversionConfig = I
         own = sample(generator, n, _pool_seed(seed, 0, stream=0x0A11), device=device)
     x = own.images.float()
     return SelfInversion(own.z, own.labels, x, invert(generator, x, own.labels, config, seed=seed, device=device))
+
+
+def invert_group(generator: Generator, group: ImageGroup, group_name: str, inversion_params: dict[str, Any],
+                 perceptual, seed: int, device: torch.device) -> dict[str, np.ndarray]:
+    """Invert every image of ``group`` (under the classes `pipeline.evaluation_pairs` says) and measure the
+    errors (L2 and perceptual) of the best reconstructions: the pipeline's inversion stage.
+
+    Returns arrays ``[N, K, ...]`` (NaN where a class was not evaluated): ``mse``, ``perceptual``,
+    ``restart_mse`` and ``init_mse`` ``[N, K, R]``, ``z`` ``[N, K, d]`` (the winner), ``restart_z``
+    ``[N, K, R, d]`` (every restart's best latent: the modes a posterior-aware AIS starts from), ``recon``.
+    """
+    n, k = len(group), generator.n_classes or 1
+    if n == 0:
+        c, h, w = generator.image_shape
+        empty = np.empty((0, k))
+        return {"index": np.arange(0), "labels": group.labels, "source_labels": group.source_labels, "mse": empty,
+                "perceptual": empty, "restart_mse": np.empty((0, k, inversion_params["n_restarts"])),
+                "init_mse": np.empty((0, k, inversion_params["n_restarts"])),
+                "z": np.empty((0, k, generator.latent_dim), np.float32), "recon": np.empty((0, k, c, h, w), np.float32),
+                "restart_z": np.empty((0, k, inversion_params["n_restarts"], generator.latent_dim), np.float32)}
+    rows, cols = pipeline.evaluation_pairs(group_name, group.labels, generator.n_classes)
+    x = to_model_scale(group.images)
+    xs = x[rows]
+    labels = None if not generator.n_classes else torch.as_tensor(cols)
+    cfg = pipeline.config_from(InversionConfig, inversion_params, progress=True)
+    res = invert(generator, xs, labels, cfg, seed=seed, device=device)
+    err_l2 = res.mse.numpy()  # the inversion already measured the winner's MSE
+    with torch.no_grad():
+        err_p = pipeline.batched(lambda a, b: perceptual.distance(a, b), xs, res.recon)
+    return {
+        "index": np.arange(n), "labels": group.labels, "source_labels": group.source_labels,
+        "mse": pipeline.scatter(err_l2, rows, cols, n, k),
+        "perceptual": pipeline.scatter(err_p, rows, cols, n, k),
+        "restart_mse": pipeline.scatter(res.restart_mse.numpy(), rows, cols, n, k),
+        "init_mse": pipeline.scatter(res.init_mse.numpy(), rows, cols, n, k),
+        "z": pipeline.scatter(res.z.numpy(), rows, cols, n, k).astype(np.float32),
+        "recon": pipeline.scatter(res.recon.numpy(), rows, cols, n, k).astype(np.float32),
+        "restart_z": pipeline.scatter(res.restart_z.numpy(), rows, cols, n, k).astype(np.float32),
+    }

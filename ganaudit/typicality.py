@@ -35,7 +35,7 @@ __all__ = [
     "typical_set",
     "typical_fraction",
     "typicality_table",
-    "table2_wide",
+    "table2_layout",
     "TABLE_COLUMNS",
 ]
 

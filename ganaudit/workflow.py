@@ -5,13 +5,13 @@ ranges, and the library files each rule's script imports (its code inputs)."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ganaudit.groups import GENERATED_GROUPS, inlier_group, inlier_label, scored_groups  # noqa: F401  (the rules use them)
+
 BUILTIN_KINDS = {"dcgan", "vae", "ppca"}
 BUILTIN_KEYS = {"kind", "latent_dim", "width", "train", "role"}
-GENERATED_GROUPS = ("generated", "generated_calibration")
 MNIST_CLASSES = set(range(10))
 
 
@@ -104,42 +104,6 @@ def inversion_groups(config: dict[str, Any]) -> list[str]:
 def ais_groups(config: dict[str, Any]) -> list[str]:
     have = group_names(config)
     return [g for g in config["ais"]["groups"] if g in have]
-
-
-def shard_range(shard: int, shard_size: int, n_images: int, n_available: int) -> tuple[int, int]:
-    """Image index range ``[start, stop)`` of a shard, clipped to the images that exist."""
-    n = min(n_images, n_available)
-    start = min(shard * shard_size, n)
-    return start, min(start + shard_size, n)
-
-
-def inlier_group(groups: Iterable[str]) -> str | None:
-    """The group whose images are the inliers of outlier detection.
-
-    ``test`` (held-out training-distribution images) when it is present; otherwise ``generated``,
-    the model's own samples: for a third-party GAN whose training data is absent they are the only
-    in-distribution reference there is, so the question becomes "does the score separate the
-    model's own samples from out-of-distribution images?". ``None`` when neither is present.
-    """
-    names = list(groups)
-    return next((g for g in ("test", "generated") if g in names), None)
-
-
-def inlier_label(group: str | None) -> str:
-    """Words for the inlier group of `inlier_group`, for figure titles and the findings page."""
-    return {"test": "the test images", "generated": "the GAN's own samples"}.get(group, "no inlier group")
-
-
-def scored_groups(groups: Iterable[str]) -> list[str]:
-    """The groups that take part in outlier detection, in their given order.
-
-    Never ``train`` (the model was fitted to it) nor ``generated_calibration`` (it only sets the
-    typicality threshold); ``generated`` only when it is the inlier group (`inlier_group`), since
-    next to a test group the model's own samples are neither inliers nor outliers.
-    """
-    names = list(groups)
-    ref = inlier_group(names)
-    return [g for g in names if g not in ("train", "generated_calibration") and (g != "generated" or ref == "generated")]
 
 
 # ---------------------------------------------------------------------------------------------- sources

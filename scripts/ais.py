@@ -2,7 +2,7 @@
 
 import json
 
-from ganaudit import data, pipeline, runtime, store, workflow
+from ganaudit import ais, data, pipeline, runtime, store
 from ganaudit.models import registry
 
 
@@ -13,12 +13,12 @@ def main(generator_path: str, images_path: str, sigma_path: str, group: str, sha
     sigma2 = json.load(open(sigma_path))["sigma2_model_scale"]
     a = params["ais"]
     full = data.read_group(images_path, group, image_shape=G.image_shape)
-    start, stop = workflow.shard_range(shard, a["shard_size"], a["n_images"], len(full))
+    start, stop = pipeline.shard_range(shard, a["shard_size"], a["n_images"], len(full))
     part = data.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
-    cfg = pipeline.ais_config(a)
+    cfg = ais.config_from_params(a)
     log.info("%s: images %d..%d of %d, sigma2 %.5g, %s", group, start, stop, len(full), sigma2, cfg)
     seed = runtime.seed_for(params["seed"], "ais")
-    out = pipeline.ais_group(G, part, group, sigma2, cfg, seed, start, dev)
+    out = ais.ais_group(G, part, group, sigma2, cfg, seed, start, dev)
     out["images"] = part.images  # for the patch-CV analysis and the top/bottom-LL figure
     attrs = store.provenance(params, seed)
     attrs.update(sigma2=sigma2, group=group, shard=shard, n_group=len(full), ais_config=json.dumps(cfg.__dict__))

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import torch
 
-from ganaudit import ais, data, pipeline, runtime, store
+from ganaudit import ais, data, runtime, store
 from ganaudit.models import registry
 
 
@@ -20,7 +20,7 @@ def main(generator_path: str, images_path: str, sigma_path: str, out_path: str, 
     steps = sorted(params["steps"])
     ll = np.empty((len(steps), len(x)))
     for i, n in enumerate(steps):
-        cfg = pipeline.ais_config(params["ais"], n_steps=n)
+        cfg = ais.config_from_params(params["ais"], n_steps=n)
         ll[i] = ais.ais_log_likelihood(G, x, sigma2, labels, cfg, seed).log_px
         log.info("n_steps %d: log p(x) %s", n, np.round(ll[i], 1))
     store.write(out_path, {"n_steps": np.asarray(steps), "log_px": ll, "images": g.images, "labels": g.labels},

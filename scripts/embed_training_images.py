@@ -4,12 +4,12 @@ temporary artifact: every group's 1NN job reads it instead of embedding the trai
 
 import torch
 
-from ganaudit import data, pipeline, runtime, store
+from ganaudit import data, distances, runtime, store
 
 
 def main(train_path: str, out_path: str, params: dict) -> None:
     ref = data.read_group(train_path, "train", params["max_reference"])
-    perceptual = pipeline.make_perceptual(params["perceptual"])
+    perceptual = distances.perceptual_from_config(params["perceptual"])
     with torch.no_grad():
         emb = perceptual.embed(data.to_model_scale(ref.images))
     attrs = store.provenance(params)

@@ -1,6 +1,6 @@
 """Invert one shard of an image group onto a model's manifold (Z space, paper appendix B.2)."""
 
-from ganaudit import data, pipeline, runtime, store, workflow
+from ganaudit import data, distances, inversion, pipeline, runtime, store
 from ganaudit.models import registry
 
 
@@ -9,12 +9,12 @@ def main(generator_path: str, images_path: str, group: str, shard: int, out_path
     G = registry.load_generator(generator_path, dev)
     inv = params["inversion"]
     full = data.read_group(images_path, group, image_shape=G.image_shape)
-    start, stop = workflow.shard_range(shard, inv["shard_size"], inv["n_images"], len(full))
+    start, stop = pipeline.shard_range(shard, inv["shard_size"], inv["n_images"], len(full))
     part = data.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
     log.info("%s: images %d..%d of %d", group, start, stop, len(full))
-    perceptual = pipeline.make_perceptual(params["perceptual"], dev)
+    perceptual = distances.perceptual_from_config(params["perceptual"], dev)
     seed = runtime.seed_for(params["seed"], "inversion")
-    out = pipeline.invert_group(G, part, group, inv, perceptual, seed, dev)
+    out = inversion.invert_group(G, part, group, inv, perceptual, seed, dev)
     out["index"] = out["index"] + start
     attrs = store.provenance(params, seed)
     attrs.update(perceptual_metric=perceptual.name, perceptual_backend=perceptual.backend,

@@ -3,14 +3,14 @@ perceptual) to the nearest training image of that class."""
 
 import torch
 
-from ganaudit import data, inference, pipeline, runtime, store
+from ganaudit import data, distances, inference, runtime, store
 
 
 def main(reference_path: str, images_path: str, group: str, out_path: str, params: dict) -> None:
     ref = store.read(reference_path, ["images", "labels", "embedding"])
     ref_attrs = store.read_attrs(reference_path)
     k = int(ref["labels"].max()) + 1
-    perceptual = pipeline.make_perceptual(params["perceptual"])
+    perceptual = distances.perceptual_from_config(params["perceptual"])
     xr = data.to_model_scale(ref["images"])
     emb_ref = torch.as_tensor(ref["embedding"])
     g = data.read_group(images_path, group, params["n_images"])

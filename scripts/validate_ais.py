@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import torch
 
-from ganaudit import ais, data, pipeline, runtime, tables
+from ganaudit import ais, bdmc, data, runtime, tables
 from ganaudit.models import registry
 from ganaudit.models.ppca import fit_ppca
 
@@ -17,7 +17,7 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
     v, seed = params["validation"], runtime.seed_for(params["seed"], "validation")
     dev = runtime.device(params["device"])
     rows = []
-    run_cfg = pipeline.ais_config(params["ais"])
+    run_cfg = ais.config_from_params(params["ais"])
     for model, gpath, spath in zip(params["models"], generator_paths, sigma_paths):
         G = registry.load_generator(gpath, dev)
         sigma2 = json.load(open(spath))["sigma2_model_scale"]
@@ -29,10 +29,10 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
                             G.latent_dim, n_classes)
             x = data.to_model_scale(test.images)
             labels = torch.as_tensor(test.labels) if n_classes else None
-            settings = [(p, pipeline.ais_config({**params["ais"], "preset": p, "overrides": {}})) for p in v["presets"]]
+            settings = [(p, ais.config_from_params({**params["ais"], "preset": p, "overrides": {}})) for p in v["presets"]]
             settings.append(("run", run_cfg))
             for preset, cfg in settings:
-                r = ais.validate_on_ppca(ppca, x, sigma2, labels, cfg, seed)
+                r = bdmc.validate_on_ppca(ppca, x, sigma2, labels, cfg, seed)
                 rows.append({"check": "exact LL (PPCA, test images)", "model": f"PPCA(latent {G.latent_dim}) for {model}",
                              "setting": preset, "schedule": cfg.schedule, "n_steps": cfg.n_steps, "n_leapfrog": cfg.n_leapfrog,
                              "n_chains": cfg.n_chains, "sigma2": sigma2, "n_images": len(x),
@@ -40,7 +40,7 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
                              "mean_signed_error_nats": r["mean_error"]})
                 log.info("%s", rows[-1])
         labels = (torch.arange(v["bdmc_images"]) % G.n_classes) if G.n_classes else None
-        b = ais.bdmc(G, v["bdmc_images"], sigma2, labels, run_cfg, seed)
+        b = bdmc.bdmc(G, v["bdmc_images"], sigma2, labels, run_cfg, seed)
         rows.append({"check": "BDMC (simulated from the model)", "model": model, "setting": "run",
                      "schedule": run_cfg.schedule, "n_steps": run_cfg.n_steps, "n_leapfrog": run_cfg.n_leapfrog, "n_chains": run_cfg.n_chains,
                      "sigma2": sigma2, "n_images": v["bdmc_images"], "lower_mean_nats": float(b["lower"].mean()),

@@ -8,16 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganaudit.ais import (
-    PRESETS,
-    AISConfig,
-    ais_log_likelihood,
-    ais_upper_bound,
-    bdmc,
-    schedule,
-    simulate,
-    validate_on_ppca,
-)
+from ganaudit.ais import PRESETS, AISConfig, ais_log_likelihood, schedule
+from ganaudit.bdmc import ais_upper_bound, bdmc, simulate, validate_on_ppca
 from ganaudit.models.ppca import exact_log_likelihood, random_linear_gaussian
 
 SHAPE = (1, 8, 8)   # D = 64

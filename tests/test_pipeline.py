@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganaudit import pipeline, workflow
+from ganaudit import ais, inversion, pipeline, workflow
 from ganaudit.data import ImageGroup
 from ganaudit.models.ppca import random_linear_gaussian
 
@@ -29,20 +29,20 @@ def test_ais_group_is_shard_invariant():
     rng = np.random.default_rng(0)
     imgs = rng.integers(0, 256, (4, 1, 4, 4), dtype=np.uint8)
     g = ImageGroup(imgs, np.array([0, 1, 0, 1]), np.array([0, 1, 0, 1]), "test")
-    cfg = pipeline.ais_config({"preset": "paper", "overrides": {"n_steps": 20, "n_leapfrog": 2, "n_chains": 2},
+    cfg = ais.config_from_params({"preset": "paper", "overrides": {"n_steps": 20, "n_leapfrog": 2, "n_chains": 2},
                                "batch_size": 8}, progress=False)
-    whole = pipeline.ais_group(G, g, "test", 0.1, cfg, seed=5, first_index=0, device=torch.device("cpu"))
-    a = pipeline.ais_group(G, g.take(2), "test", 0.1, cfg, seed=5, first_index=0, device=torch.device("cpu"))
+    whole = ais.ais_group(G, g, "test", 0.1, cfg, seed=5, first_index=0, device=torch.device("cpu"))
+    a = ais.ais_group(G, g.take(2), "test", 0.1, cfg, seed=5, first_index=0, device=torch.device("cpu"))
     rest = ImageGroup(imgs[2:], g.labels[2:], g.source_labels[2:], "test")
-    b = pipeline.ais_group(G, rest, "test", 0.1, cfg, seed=5, first_index=2, device=torch.device("cpu"))
+    b = ais.ais_group(G, rest, "test", 0.1, cfg, seed=5, first_index=2, device=torch.device("cpu"))
     np.testing.assert_allclose(np.concatenate([a["log_px_class"], b["log_px_class"]]), whole["log_px_class"], rtol=1e-9)
 
 
 def test_ais_config_overrides_and_unknown_field():
-    cfg = pipeline.ais_config({"preset": "accurate", "overrides": {"n_steps": 7}, "batch_size": 3})
+    cfg = ais.config_from_params({"preset": "accurate", "overrides": {"n_steps": 7}, "batch_size": 3})
     assert cfg.n_steps == 7 and cfg.batch_size == 3 and cfg.schedule == "geometric"
     with pytest.raises(ValueError, match=r"ais.overrides: unknown AISConfig field\(s\) \['n_stepz'\]"):
-        pipeline.ais_config({"preset": "paper", "overrides": {"n_stepz": 7}})
+        ais.config_from_params({"preset": "paper", "overrides": {"n_stepz": 7}})
 
 
 def test_sigma2_mle_is_mean_mse():
@@ -50,9 +50,9 @@ def test_sigma2_mle_is_mean_mse():
 
 
 def test_shard_range_clips():
-    assert workflow.shard_range(0, 4, 10, 100) == (0, 4)
-    assert workflow.shard_range(2, 4, 10, 100) == (8, 10)
-    assert workflow.shard_range(1, 4, 10, 3) == (3, 3)
+    assert pipeline.shard_range(0, 4, 10, 100) == (0, 4)
+    assert pipeline.shard_range(2, 4, 10, 100) == (8, 10)
+    assert pipeline.shard_range(1, 4, 10, 3) == (3, 3)
 
 
 def test_group_names_follow_config():
@@ -64,7 +64,7 @@ def test_group_names_follow_config():
 
 
 def test_ais_config_extra_wins_over_overrides():
-    cfg = pipeline.ais_config({"preset": "paper", "overrides": {"n_steps": 10}}, n_steps=25)
+    cfg = ais.config_from_params({"preset": "paper", "overrides": {"n_steps": 10}}, n_steps=25)
     assert cfg.n_steps == 25
 
 
@@ -80,7 +80,7 @@ def test_invert_group_errors_are_measured_on_the_stored_reconstructions():
     imgs = np.random.default_rng(1).integers(0, 256, (3, 1, 4, 4), dtype=np.uint8)
     g = ImageGroup(imgs, np.array([-1, -1, -1]), np.array([-1, -1, -1]), "ood")
     params = {"n_candidates": 8, "n_restarts": 2, "n_steps": 5, "lr": 0.05, "batch_size": 8}
-    out = pipeline.invert_group(G, g, "animals", params, L2Perceptual(), seed=0, device=torch.device("cpu"))
+    out = inversion.invert_group(G, g, "animals", params, L2Perceptual(), seed=0, device=torch.device("cpu"))
     assert out["mse"].shape == (3, 2) and out["recon"].shape == (3, 2, 1, 4, 4)  # OOD: every image × every class
     x = to_model_scale(imgs)
     for c in range(2):

@@ -1,8 +1,6 @@
 """Exact rerun semantics, from `snakemake -n` job summaries after a complete smoke run: a change to one
 stage's config reruns that stage and what reads it, nothing upstream."""
 
-import re
-
 import pytest
 import yaml
 

@@ -24,33 +24,23 @@ Groups that are absent or empty are left out of a figure and named in its bottom
 `ganaudit.artifacts`.
 """
 
-from ganaudit.plots.density import fig8_likelihood, fig9_ais_convergence, fig12_likelihood_all_models
-from ganaudit.plots.inference import fig4_manifold_inference, fig7_density_inference
-from ganaudit.plots.manifold import (fig3_reconstruction, fig5_groups, fig10_reconstruction_all_models,
-                                     fig11_inversions_all_models)
-from ganaudit.plots.style import (GRID_PAD_COLOUR, GROUP_ORDER, absent_groups, as_uint8, group_colours, group_order,
-                                  mosaic, save)
-from ganaudit.plots.training import training_figure
-from ganaudit.plots.typicality import table2_typicality
+# Names resolve lazily (PEP 562): importing one section (`from ganaudit.plots import density`) loads that
+# module and `style` only, so a figure script depends on exactly the code it draws with (the workflow lists
+# each script's imports as code inputs), while `plots.fig3_reconstruction(...)` keeps working.
+_HOME = {
+    "fig3_reconstruction": "manifold", "fig5_groups": "manifold", "fig10_reconstruction_all_models": "manifold",
+    "fig11_inversions_all_models": "manifold", "fig4_manifold_inference": "inference",
+    "fig7_density_inference": "inference", "fig8_likelihood": "density", "fig9_ais_convergence": "density",
+    "fig12_likelihood_all_models": "density", "table2_typicality": "typicality", "training_figure": "training",
+    "save": "style", "group_colours": "style", "group_order": "style", "absent_groups": "style",
+    "as_uint8": "style", "mosaic": "style", "GROUP_ORDER": "style", "GRID_PAD_COLOUR": "style",
+}
+__all__ = list(_HOME)
 
-__all__ = [
-    "save",
-    "fig3_reconstruction",
-    "fig4_manifold_inference",
-    "fig5_groups",
-    "fig7_density_inference",
-    "fig8_likelihood",
-    "fig9_ais_convergence",
-    "fig10_reconstruction_all_models",
-    "fig11_inversions_all_models",
-    "fig12_likelihood_all_models",
-    "table2_typicality",
-    "training_figure",
-    "group_colours",
-    "group_order",
-    "absent_groups",
-    "as_uint8",
-    "mosaic",
-    "GROUP_ORDER",
-    "GRID_PAD_COLOUR",
-]
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'ganaudit.plots' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"ganaudit.plots.{_HOME[name]}"), name)

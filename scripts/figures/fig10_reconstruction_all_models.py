@@ -4,15 +4,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import artifacts, plots, runtime  # noqa: E402
+from ganaudit import artifacts, runtime  # noqa: E402
+from ganaudit.plots import manifold, style  # noqa: E402
 
 
 def main(inversions: list[str], png: str, pdf: str, params: dict) -> None:
     inv = artifacts.read_inversions(inversions)
     errors = {m: {g: inv[m][g].error for g in inv[m]} for m in params["models"] if m in inv}
     present = {g for m in inv for g in inv[m]}
-    fig = plots.fig10_reconstruction_all_models(errors, plots.absent_groups(["train", "generated"], present))
-    plots.save(fig, png, pdf, params["dpi"])
+    fig = manifold.fig10_reconstruction_all_models(errors, style.absent_groups(["train", "generated"], present))
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():

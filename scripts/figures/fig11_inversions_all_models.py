@@ -4,7 +4,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import artifacts, plots, runtime  # noqa: E402
+from ganaudit import artifacts, runtime  # noqa: E402
+from ganaudit.plots import manifold, style  # noqa: E402
 
 
 def main(inversions: list[str], images: list[str], png: str, pdf: str, params: dict) -> None:
@@ -12,8 +13,8 @@ def main(inversions: list[str], images: list[str], png: str, pdf: str, params: d
     inv = {m: inv.get(m, {}) for m in params["models"]}
     present = {g for m in inv for g in inv[m]}
     groups = ["train", "test", "generated"]
-    fig = plots.fig11_inversions_all_models(inv, params["n_examples"], groups, plots.absent_groups(groups, present))
-    plots.save(fig, png, pdf, params["dpi"])
+    fig = manifold.fig11_inversions_all_models(inv, params["n_examples"], groups, style.absent_groups(groups, present))
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():

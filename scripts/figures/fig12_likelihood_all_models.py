@@ -6,15 +6,16 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit import plots, runtime  # noqa: E402
+from ganaudit import runtime  # noqa: E402
+from ganaudit.plots import density, style  # noqa: E402
 
 
 def main(per_image: str, png: str, pdf: str, params: dict) -> None:
     df = pd.read_csv(per_image)
-    notes = plots.absent_groups(params["expected"], list(df["group"].unique()),
+    notes = style.absent_groups(params["expected"], list(df["group"].unique()),
                                 "no log-likelihoods in this run (absent or empty group)")
-    fig = plots.fig12_likelihood_all_models(df, notes=notes)
-    plots.save(fig, png, pdf, params["dpi"])
+    fig = density.fig12_likelihood_all_models(df, notes=notes)
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():

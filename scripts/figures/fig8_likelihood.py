@@ -8,7 +8,8 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit import artifacts, plots, runtime, store  # noqa: E402
+from ganaudit import artifacts, runtime, store  # noqa: E402
+from ganaudit.plots import density, style  # noqa: E402
 
 
 def main(per_image: str, ais: list[str], png: str, pdf: str, model: str, params: dict) -> None:
@@ -18,10 +19,10 @@ def main(per_image: str, ais: list[str], png: str, pdf: str, model: str, params:
     for p in ais:
         d = store.read(p, ["index", "images"])
         images[Path(p).stem] = (d["index"], d["images"])
-    notes = plots.absent_groups(params["expected"], list(df["group"].unique()),
+    notes = style.absent_groups(params["expected"], list(df["group"].unique()),
                                 "no log-likelihoods in this run (absent or empty group)")
-    fig = plots.fig8_likelihood(model, df, artifacts.align_images(df, images), params["n_examples"], notes=notes)
-    plots.save(fig, png, pdf, params["dpi"])
+    fig = density.fig8_likelihood(model, df, artifacts.align_images(df, images), params["n_examples"], notes=notes)
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():

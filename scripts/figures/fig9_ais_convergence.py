@@ -6,7 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import plots, runtime, store  # noqa: E402
+from ganaudit import runtime, store  # noqa: E402
+from ganaudit.plots import density, style  # noqa: E402
 
 
 def main(curves: list[str], png: str, pdf: str, params: dict) -> None:
@@ -14,8 +15,8 @@ def main(curves: list[str], png: str, pdf: str, params: dict) -> None:
     for p in curves:
         d = store.read(p, ["n_steps", "log_px"])
         data[Path(p).stem] = (d["n_steps"], d["log_px"])
-    fig = plots.fig9_ais_convergence(data, params["group"])
-    plots.save(fig, png, pdf, params["dpi"])
+    fig = density.fig9_ais_convergence(data, params["group"])
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():

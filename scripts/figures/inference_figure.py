@@ -7,15 +7,16 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit import plots, runtime  # noqa: E402
+from ganaudit import runtime  # noqa: E402
+from ganaudit.plots import inference as inference_plots, style  # noqa: E402
 
-FIGURES = {"fig4": plots.fig4_manifold_inference, "fig7": plots.fig7_density_inference}
+FIGURES = {"fig4": inference_plots.fig4_manifold_inference, "fig7": inference_plots.fig7_density_inference}
 
 
 def main(table: str, png: str, pdf: str, params: dict) -> None:
     df = pd.read_csv(table, dtype={"class": str})
     fig = FIGURES[params["figure"]](df, params["n_classes"], params["roles"], inliers=params["inliers"])
-    plots.save(fig, png, pdf, params["dpi"])
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():

@@ -5,16 +5,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import artifacts, plots, runtime  # noqa: E402
+from ganaudit import artifacts, runtime  # noqa: E402
+from ganaudit.plots import manifold, style  # noqa: E402
 
-FIGURES = {"fig3": plots.fig3_reconstruction, "fig5": plots.fig5_groups}
+FIGURES = {"fig3": manifold.fig3_reconstruction, "fig5": manifold.fig5_groups}
 
 
 def main(inversions: list[str], images: list[str], png: str, pdf: str, model: str, params: dict) -> None:
     inv = artifacts.read_inversions(inversions, images).get(model, {})
-    notes = plots.absent_groups(params["expected"], list(inv))
+    notes = style.absent_groups(params["expected"], list(inv))
     fig = FIGURES[params["figure"]](model, inv, params["n_examples"], notes)
-    plots.save(fig, png, pdf, params["dpi"])
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():

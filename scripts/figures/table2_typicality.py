@@ -6,13 +6,14 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit import plots, runtime  # noqa: E402
+from ganaudit import runtime  # noqa: E402
+from ganaudit.plots import style, typicality as typicality_plots  # noqa: E402
 
 
 def main(table: str, png: str, pdf: str, params: dict) -> None:
     df = pd.read_csv(table)
-    fig = plots.table2_typicality(df, params["confidence"])
-    plots.save(fig, png, pdf, params["dpi"])
+    fig = typicality_plots.table2_typicality(df, params["confidence"])
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():

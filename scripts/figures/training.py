@@ -8,7 +8,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from ganaudit import data, plots, runtime  # noqa: E402
+from ganaudit import data, runtime  # noqa: E402
+from ganaudit.plots import style, training as training_plots  # noqa: E402
 from ganaudit.models import registry  # noqa: E402
 from ganaudit.models.base import Generator, sample  # noqa: E402
 
@@ -25,8 +26,8 @@ def main(losses: str, generator: str, png: str, pdf: str, model: str, params: di
     samples = class_conditional_samples(G, params["n_examples"], runtime.seed_for(params["seed"], "generated"))
     classes = params.get("classes") or []
     names = [str(c) for c in classes] if len(classes) == samples.shape[0] else None
-    fig = plots.training_figure(model, pd.read_csv(losses), samples, names)
-    plots.save(fig, png, pdf, params["dpi"])
+    fig = training_plots.training_figure(model, pd.read_csv(losses), samples, names)
+    style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():
