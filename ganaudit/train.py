@@ -11,6 +11,7 @@ never sees the averaged generator).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -67,11 +68,13 @@ def train_gan(x: Tensor, labels: Tensor | None, latent_dim: int, width: int, con
 
 
 def train_gan_pair(x: Tensor, labels: Tensor | None, latent_dim: int, width: int, config: TrainConfig, seed: int,
-                   calibrate_raw: bool = True) -> tuple[ConditionalGenerator, ConditionalGenerator | None, pd.DataFrame]:
+                   calibrate_raw: bool = True, on_step: Callable[[int, nn.Module], None] | None = None,
+                   ) -> tuple[ConditionalGenerator, ConditionalGenerator | None, pd.DataFrame]:
     """`train_gan`, returning the last-step generator and the EMA generator (None without ``ema_decay``).
 
     The EMA generator is calibrated first, so it is the same whether or not the raw one is also
     calibrated (``calibrate_raw``; without it the raw generator keeps its training-time running statistics).
+    ``on_step(step, G)`` runs after every optimiser step (e.g. extra weight averages in a benchmark).
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -99,6 +102,8 @@ def train_gan_pair(x: Tensor, labels: Tensor | None, latent_dim: int, width: int
         opt_g.step()
         if G_ema is not None:
             update_ema(G_ema, G, config.ema_decay if step >= config.ema_start else 0.0)
+        if on_step is not None:
+            on_step(step, G)
         if step % config.log_every == 0 or step == config.steps - 1:
             history += [(step, "discriminator", loss_d.item()), (step, "generator", loss_g.item())]
             bar.set_postfix(d=f"{loss_d.item():.3f}", g=f"{loss_g.item():.3f}")

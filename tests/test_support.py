@@ -34,6 +34,16 @@ def test_distance_features_give_the_mse():
     assert (np.diag(d) == 0).all() and (d == d.T).all()
 
 
+def test_distance_features_give_the_perceptual_distance():
+    from ganaudit.distances import get_perceptual
+
+    p = get_perceptual("stlpips", resize_to=32)
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    d = support.pairwise_distances(support.distance_features(x, p))
+    i, j = np.triu_indices(4, 1)
+    np.testing.assert_allclose(d[i, j], p.distance(x[i], x[j]).double().numpy(), rtol=1e-4)
+
+
 def test_collision_probability_is_the_birthday_paradox():
     assert support.collision_probability(365, [23])[0] == pytest.approx(0.507297, abs=1e-6)  # the classic
     assert support.collision_probability(400, [2])[0] == pytest.approx(1 / 400)
