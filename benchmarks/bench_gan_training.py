@@ -16,6 +16,21 @@ samples per class (one row per class) from the audited generator, 3× enlarged; 
 
 Without ``--data`` the data are built from ``config.yaml`` (MNIST is shipped); without an existing
 ``--classifier`` file it is trained with ``config.yaml``'s ``classifier.train`` settings.
+
+Results (2 shared CPU cores, 1 thread, 2000 steps, batch 64, betas (0.5, 0.999), seed 0 unless said;
+FID floor = 1000 training vs the 1000 test images: 0.04; classifier test accuracy 0.992):
+
+    lr     generator audited            FID    accuracy (0 / 1 / 2)       train CPU s
+    2e-4   last step (the old default)  4.03   0.968 (0.991/0.913/1.000)  190
+    2e-4   EMA 0.999 from 1000          2.82   0.983 (0.997/0.958/0.994)
+    5e-4   last step                    3.36   0.971 (0.919/1.000/0.994)  197
+    5e-4   EMA 0.995 from 1000          0.86   0.996 (0.988/1.000/1.000)
+    1e-3   last step                    0.43   0.992 (0.976/1.000/1.000)  175
+    1e-3   EMA 0.99 from 1000           0.50   0.997 (0.991/1.000/1.000)
+    1e-3   last step, seed 1            1.33   0.994 (0.985/1.000/0.997)  175
+    1e-3   EMA 0.99 from 1000, seed 1   0.61   0.998 (0.997/1.000/0.997)
+    2e-3   last step                    2.61   0.994 (0.994/0.991/0.997)  192
+    2e-3   EMA 0.99 from 1000           0.63   0.994 (0.988/0.997/0.997)
 """
 
 from __future__ import annotations
@@ -27,7 +42,6 @@ import time
 from copy import deepcopy
 from pathlib import Path
 
-import numpy as np
 import torch
 import yaml
 from PIL import Image
@@ -133,8 +147,8 @@ def main(argv: list[str] | None = None) -> dict:
             out[f"ema_{decay:g}_from_{start:g}"] = score(copy, clf, test, a.n, seed)
         G = G_raw if G_ema is None else G_ema
         if a.save:
-            registry.save_generator(a.save, G, dict(latent_dim=G.latent_dim, image_shape=G.image_shape,
-                                                    n_classes=G.n_classes, width=G.width), {"kind": "dcgan", "bench": out["settings"]})
+            kwargs = dict(latent_dim=G.latent_dim, image_shape=G.image_shape, n_classes=G.n_classes, width=G.width)
+            registry.save_generator(a.save, G, kwargs, {"kind": "dcgan", "bench": out["settings"]})
     if a.grid:
         save_grid(G, a.grid)
     print(json.dumps(out, indent=2))

@@ -5,7 +5,9 @@
   distance and a chi-square test of homogeneity (both histograms are counts of finite samples).
   A model that drops or favours classes shows here even when every sample looks good.
 * **Class-conditional agreement.** For a class-conditional model, `conditional_agreement` gives, per
-  requested class, the fraction of samples the classifier assigns to that class.
+  requested class, the fraction of samples the classifier assigns to that class. (Its label histogram
+  follows the labels it was asked for: request them in the data's class proportions, or the
+  histogram's distance to the data measures the request, not the model.)
 * **Covariance spectrum.** `covariance_spectrum` gives the eigenvalues of the pixel covariance
   (sorted, largest first) and `n_directions` how many of them hold a fraction (99 %) of the total
   variance. Generated images whose spectrum decays much faster than the data's have dropped
@@ -97,7 +99,8 @@ def conditional_agreement(predicted: ArrayLike, requested: ArrayLike, n_classes:
     for k in range(n_classes):
         rows[f"pred_{k}"] = conf[:, k]
     total = {"class": "all", "n": int(n.sum()), "n_agree": int(agree.sum()),
-             "agreement": agree.sum() / n.sum() if n.sum() else np.nan, **{f"pred_{k}": int(conf[:, k].sum()) for k in range(n_classes)}}
+             "agreement": agree.sum() / n.sum() if n.sum() else np.nan,
+             **{f"pred_{k}": int(conf[:, k].sum()) for k in range(n_classes)}}
     return pd.concat([rows, pd.DataFrame([total])], ignore_index=True)
 
 

@@ -45,7 +45,8 @@ def nearest_neighbours(query: ArrayLike, reference: ArrayLike, chunk: int = 1024
     with torch.no_grad():
         q, r = torch.as_tensor(np.asarray(query)), torch.as_tensor(np.asarray(reference))
         if q.ndim != 2 or r.ndim != 2 or q.shape[1] != r.shape[1]:
-            raise ValueError(f"query [N, F] and reference [M, F] must share F, got shapes {tuple(q.shape)} and {tuple(r.shape)}")
+            raise ValueError(f"query [N, F] and reference [M, F] must share F, got shapes {tuple(q.shape)} "
+                             f"and {tuple(r.shape)}")
         if r.shape[0] == 0:
             raise ValueError("reference must contain at least one row")
         if chunk < 1 or ref_chunk < 1:
@@ -121,7 +122,8 @@ def memorisation(sample_features: ArrayLike, test_features: ArrayLike, train_fea
                                     "flagged": d < thr, "exact_copy": d <= copy_tol}))
     dist = pd.concat(frames, ignore_index=True).assign(distance_name=distance)
     flagged = int((s_d < thr).sum())
-    row = {"distance": distance, "n_samples": len(s_d), "n_test": len(t_d), "n_train": int(np.asarray(train_features).shape[0]),
+    row = {"distance": distance, "n_samples": len(s_d), "n_test": len(t_d),
+           "n_train": int(np.asarray(train_features).shape[0]),
            "threshold": thr, "quantile": quantile, "n_flagged": flagged, "frac_flagged": flagged / len(s_d),
            "binom_p": binomtest(flagged, len(s_d), quantile, alternative="greater").pvalue,
            "n_copies": int((s_d <= copy_tol).sum()),
