@@ -27,7 +27,9 @@ support size off the batch size at which duplicates become likely (``s²``). Her
    With no collision at all, ``K̂ = ∞`` and the interval is one-sided (see `fit_support`).
 
 Collisions under a threshold are only candidates: a person must look at the pairs (`closest_pairs`)
-before calling them duplicates. The training images' own curve (the reference) shows what the test
+before calling them duplicates. The test only ever overstates diversity: pixel noise in the samples
+keeps near-duplicates apart, so a noisy model can pass where a cleaner one fails (read it beside
+sample quality). The training images' own curve (the reference) shows what the test
 can resolve: with ``P(s_max) ≈ α`` by construction, its estimate ``≈ s_max² / (2 ln(1/(1−α)))`` is
 the largest support the test can tell apart from "no duplicates", not the data's support.
 """
@@ -381,6 +383,8 @@ def birthday_paradox_test(sample_distances: np.ndarray, training_distances: np.n
 
     ``sample_distances``/``training_distances``: `pairwise_distances` of the model's samples and of
     training images (one distance, same units); ``sizes``: batch sizes ``s`` (≥ 2, ≤ both pool sizes).
+    A support ``K`` shows as ``P ≈ ½`` at ``s ≈ 1.18 √K``: sizes up to a few hundred, from pools of a
+    few thousand, resolve ``K`` up to ~10⁵ (MNIST digits 0–2: 2000 images per pool, ``s`` ≤ 400).
     """
     sizes = sorted({int(v) for v in sizes})
     if not sizes:
