@@ -137,8 +137,16 @@ class AISConfig:
         return max(2, int(round(self.pilot_fraction * self.n_steps)))
 
     def scaled(self, factor: float) -> AISConfig:
-        """The same estimator with ``factor`` times the annealing budget (temperatures), e.g. for error bars."""
-        return dataclasses.replace(self, n_steps=max(2, int(round(self.n_steps * factor))))
+        """The same estimator with ``factor`` times its budget: that many times the temperatures and, for the
+        posterior start, the mode search's restarts (so a longer run also searches harder). Error bars and
+        references use it."""
+        s = self.search
+        more = lambda k: int(math.ceil(k * factor))  # noqa: E731
+        search = dataclasses.replace(s, search_restarts=more(s.search_restarts), extra_restarts=more(s.extra_restarts),
+                                     anneal_chains=more(s.anneal_chains))
+        search = dataclasses.replace(search, search_candidates=max(s.search_candidates,
+                                                                   2 * (search.search_restarts + search.extra_restarts)))
+        return dataclasses.replace(self, n_steps=max(2, int(round(self.n_steps * factor))), search=search)
 
 
 PRESETS: dict[str, AISConfig] = {
@@ -174,6 +182,8 @@ class AISResult:
         n_divergent: ``[N, n_chains]`` int, rejected non-finite trajectories.
         mode: ``[N, n_chains]`` int, the posterior mode each chain started from (−1 for the prior start).
         laplace: float64 ``[N]`` the Laplace estimate of ``log p(x)`` at the best mode (NaN for the prior start).
+        evaluations: ``[N]`` int, generator passes spent on each image (forward+backward, JVP or forward alike;
+            the posterior start's shared pool is not included).
         config: the settings used.
     """
 
@@ -185,6 +195,7 @@ class AISResult:
     log_w_defensive: np.ndarray | None = None
     mode: np.ndarray | None = None
     laplace: np.ndarray | None = None
+    evaluations: np.ndarray | None = None
 
 
 def schedule(name: str, n_steps: int, **kw: float) -> np.ndarray:
@@ -220,19 +231,23 @@ def betas_of(config: AISConfig, n_steps: int | None = None) -> np.ndarray:
     return schedule(config.schedule, config.n_steps if n_steps is None else n_steps, **kw)
 
 
+def _pilot_evaluations(config: AISConfig) -> int:
+    return 1 + (config.pilot_steps - 1) * config.n_leapfrog if config.step_tuning == "pilot" else 0
+
+
 def cost(config: AISConfig, latent_dim: int, n_given: int = 0) -> dict[str, int]:
     """Generator passes per image (and class) by kind: ``gradient`` (forward + backward), ``jvp`` (forward-mode
     Jacobian columns), ``forward``; ``total`` adds them. ``n_given``: latents the caller gives the mode search.
     The posterior start's shared pool (``search_candidates`` forwards per class and batch) is not included."""
     c, g_run = config.n_chains, config.gradient_evaluations
-    pilot = 1 + (config.pilot_steps - 1) * config.n_leapfrog if config.step_tuning == "pilot" else 0
+    pilot = _pilot_evaluations(config)
     out = {"gradient": c * (g_run + pilot), "jvp": 0, "forward": 0}
-    if config.start == "posterior":
+    if config.start == "posterior":  # an image off the manifold (the search's second stage runs)
         s = config.search
-        n_starts = n_given + s.search_restarts + s.anneal_chains
+        n_starts = n_given + s.search_restarts + s.anneal_chains + s.extra_restarts
         k = min(s.n_modes, n_starts)
-        out["gradient"] += n_starts * s.search_steps + s.anneal_chains * (1 + (s.anneal_steps - 1))
-        out["forward"] += n_starts + k * (1 + 2 * s.gn_steps) + config.prior_draws
+        out["gradient"] += n_starts * s.search_steps + s.anneal_chains * s.anneal_steps
+        out["forward"] += n_starts + 1 + k * (2 * s.gn_steps) + config.prior_draws
         out["jvp"] += k * latent_dim * (s.gn_steps + 1)
     out["total"] = out["gradient"] + out["jvp"] + out["forward"]
     return out
@@ -370,8 +385,9 @@ def _posterior_batch(generator, x, labels, sigma2, config, seeds, latents):
     lw0 = (ll0 - 0.5 * z0.double().pow(2).sum(1) + log_prior_norm + norm).view(n, m0) - logq0
     lw0 = lw0 + modes.log_prior_weight - math.log(m0) + math.log(c)
     best = modes.laplace.max(1).values + norm
+    evals = modes.n_passes.cpu().numpy() + config.n_chains * (config.gradient_evaluations + _pilot_evaluations(config)) + m0
     return (log_w.cpu().numpy(), run.accept_rate.view(n, c).cpu().numpy(), run.n_divergent.view(n, c).cpu().numpy(),
-            lw0.cpu().numpy(), alloc, best.cpu().numpy())
+            lw0.cpu().numpy(), alloc, best.cpu().numpy(), evals)
 
 
 def ais_log_likelihood(
@@ -407,18 +423,19 @@ def ais_log_likelihood(
     log_w, rate, div = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64)
     defensive = np.empty((n, config.prior_draws if posterior else 0))
     mode, laplace = np.full((n, c), -1, dtype=np.int64), np.full(n, np.nan)
+    evals = np.full(n, c * (config.gradient_evaluations + _pilot_evaluations(config)), dtype=np.int64)
     for lo in range(0, n, config.batch_size):
         hi = min(n, lo + config.batch_size)
         lab = None if labels is None else labels[lo:hi]
         if posterior:
             lat = None if latents is None else torch.as_tensor(latents)[lo:hi]
-            log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi], mode[lo:hi], laplace[lo:hi] = _posterior_batch(
-                generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi], lat)
+            (log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi], mode[lo:hi], laplace[lo:hi],
+             evals[lo:hi]) = _posterior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi], lat)
         else:
             log_w[lo:hi], rate[lo:hi], div[lo:hi] = _prior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi])
     log_px = log_mean_exp(np.concatenate([log_w, defensive], axis=1), axis=-1) + np.log((c + defensive.shape[1]) / c)
     return AISResult(log_px=log_px, log_w=log_w, accept_rate=rate, n_divergent=div, config=config,
-                     log_w_defensive=defensive, mode=mode, laplace=laplace)
+                     log_w_defensive=defensive, mode=mode, laplace=laplace, evaluations=evals)
 
 
 def config_from_params(params: dict[str, Any], **extra: Any) -> AISConfig:
@@ -449,8 +466,11 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
     if n == 0:
         empty = np.empty((0, k))
         chains = np.empty((0, k, ais_config.n_chains))
-        return {"index": np.arange(0), "labels": group.labels, "source_labels": group.source_labels,
-                "log_px_class": empty, "log_w": chains, "accept_rate": chains, "n_divergent": chains}
+        out = {"index": np.arange(0), "labels": group.labels, "source_labels": group.source_labels,
+               "log_px_class": empty, "log_w": chains, "accept_rate": chains, "n_divergent": chains, "evaluations": empty}
+        if ais_config.start == "posterior":
+            out["laplace_class"] = empty
+        return out
     rows, cols = pipeline.evaluation_pairs(group_name, group.labels, generator.n_classes)
     x = to_model_scale(group.images)[rows].to(device)
     labels = None if not generator.n_classes else torch.as_tensor(cols, device=device)
@@ -466,6 +486,7 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
         "accept_rate": pipeline.scatter(np.asarray(res.accept_rate, dtype=np.float64), rows, cols, n, k),
         "n_divergent": pipeline.scatter(np.asarray(res.n_divergent, dtype=np.float64), rows, cols, n, k),
     }
+    out["evaluations"] = pipeline.scatter(np.asarray(res.evaluations, dtype=np.float64), rows, cols, n, k)
     if ais_config.start == "posterior":
         out["laplace_class"] = pipeline.scatter(np.asarray(res.laplace, dtype=np.float64), rows, cols, n, k)
     return out

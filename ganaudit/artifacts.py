@@ -20,7 +20,7 @@ import pandas as pd
 
 from ganaudit import store
 
-__all__ = ["Inversion", "reduce_inversion", "read_inversion", "read_inversions", "model_and_group", "align_images"]
+__all__ = ["Inversion", "reduce_inversion", "read_inversion", "read_inversions", "model_and_group", "align_images", "restart_latents"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,19 @@ def align_images(table: pd.DataFrame, images: Mapping[str, tuple[np.ndarray, np.
         shape = next((v[1].shape[1:] for v in images.values()), (1, 1, 1))
         return np.empty((0, *shape), np.uint8)
     return np.stack(out)
+
+
+def restart_latents(inversion_path: str | Path | None, start: int, stop: int, n_classes: int | None,
+                    latent_dim: int) -> np.ndarray | None:
+    """The inversion's restart latents ``[stop − start, K, R, d]`` of images ``start .. stop − 1`` (NaN for images
+    the inversion did not cover), the starting points of the posterior start's mode search; None without a file."""
+    if not inversion_path:
+        return None
+    d = store.read(inversion_path, ["restart_z", "index"])
+    k = n_classes or 1
+    out = np.full((stop - start, k, d["restart_z"].shape[2], latent_dim), np.nan, dtype=np.float32)
+    where = {int(i): j for j, i in enumerate(d["index"])}
+    for row, i in enumerate(range(start, stop)):
+        if i in where:
+            out[row] = d["restart_z"][where[i]]
+    return out

@@ -44,10 +44,12 @@ class SearchConfig:
     Jacobian-vector products and forward passes + ``n_modes · d`` for the final Jacobians; rendering the shared
     pool costs ``search_candidates`` forward passes per class and batch."""
 
-    search_restarts: int = 8
-    search_candidates: int = 256
+    search_restarts: int = 4
+    extra_restarts: int = 12
+    on_manifold: float = 0.1
+    search_candidates: int = 512
     search_steps: int = 100
-    search_lr: float = 0.05
+    search_lr: float = 0.3
     anneal_chains: int = 0
     anneal_steps: int = 300
     gn_steps: int = 2
@@ -62,14 +64,14 @@ class SearchConfig:
         for name in ("search_candidates", "n_modes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1 (got {getattr(self, name)})")
-        for name in ("search_restarts", "search_steps", "gn_steps", "anneal_chains", "anneal_steps"):
+        for name in ("search_restarts", "extra_restarts", "search_steps", "gn_steps", "anneal_chains", "anneal_steps"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"SearchConfig.{name} must be >= 0 (got {getattr(self, name)})")
         if not 0 < self.prior_weight < 1:
             raise ValueError(f"SearchConfig.prior_weight must be in (0, 1) (got {self.prior_weight})")
         if not 0 <= self.uniform_mix <= 1:
             raise ValueError(f"SearchConfig.uniform_mix must be in [0, 1] (got {self.uniform_mix})")
-        if not (self.proposal_scale > 0 and self.search_lr > 0 and self.merge_radius >= 0):
+        if not (self.proposal_scale > 0 and self.search_lr > 0 and self.merge_radius >= 0 and self.on_manifold >= 0):
             raise ValueError("SearchConfig needs proposal_scale > 0, search_lr > 0 and merge_radius >= 0")
 
 
@@ -80,7 +82,8 @@ class Modes:
     mu ``[n, K, d]``; chol ``[n, K, d, d]`` lower Cholesky factor ``L`` of the precision ``H = L Lᵀ`` (the proposal
     covariance is ``s² H⁻¹``, ``s = scale``); log_weight ``[n, K]`` float64 ``log π_k`` of the modes (``−inf`` in
     unused slots; with ``log π_0 = log prior_weight`` they sum to one); energy ``[n, K]`` float64 ``U(μ_k)``;
-    laplace ``[n, K]`` float64 the Laplace estimate of ``log p(x)`` at each mode; n_modes ``[n]`` int.
+    laplace ``[n, K]`` float64 the Laplace estimate of ``log p(x)`` at each mode; n_modes ``[n]`` int; n_passes
+    ``[n]`` int, generator passes the search spent on each image (gradients, JVPs and forwards alike).
     """
 
     mu: Tensor
@@ -91,6 +94,7 @@ class Modes:
     n_modes: Tensor
     scale: float
     log_prior_weight: float
+    n_passes: Tensor | None = None
 
     def whiten(self, z: Tensor) -> Tensor:
         """``[n, C, d] → [n, C, K, d]``: ``Lᵀ(z − μ_k) / s`` for every mode (standard normal under mode ``k``)."""
@@ -174,6 +178,15 @@ def _adam(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None, si
     return torch.where(better[:, None], z.detach(), best_z), torch.where(better, u, best_u)
 
 
+def _descend(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
+             cfg: SearchConfig) -> tuple[Tensor, Tensor]:
+    """Adam from every start ``z0 [n, S, d]`` of each image; the best iterates ``[n, S, d]`` and energies ``[n, S]``."""
+    n, s, d = z0.shape
+    z, u = _adam(generator, z0.reshape(n * s, d), x.repeat_interleave(s, 0),
+                 None if labels is None else labels.repeat_interleave(s, 0), sigma2, cfg.search_steps, cfg.search_lr)
+    return z.view(n, s, d), u.view(n, s)
+
+
 def _gauss_newton(generator: Generator, z: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
                   steps: int) -> tuple[Tensor, Tensor]:
     """Levenberg–Marquardt on ``U``: ``(I + JᵀJ/σ² + λ I) δ = −∇U``, a step kept only when ``U`` decreases."""
@@ -197,12 +210,13 @@ def _gauss_newton(generator: Generator, z: Tensor, x: Tensor, labels: Tensor | N
 
 
 @torch.no_grad()
-def _nearest_starts(generator: Generator, x: Tensor, labels: Tensor | None, cfg: SearchConfig) -> Tensor:
-    """``[n, search_restarts, d]``: the pool latents whose images are nearest to each ``x`` in L2."""
-    n, d, r = x.shape[0], generator.latent_dim, cfg.search_restarts
+def _nearest_starts(generator: Generator, x: Tensor, labels: Tensor | None, cfg: SearchConfig, count: int,
+                    skip: int = 0) -> Tensor:
+    """``[n, count, d]``: the pool latents whose images are nearest to each ``x`` in L2, from rank ``skip`` on."""
+    n, d, r = x.shape[0], generator.latent_dim, min(skip + count, cfg.search_candidates)
     g = torch.Generator(device="cpu").manual_seed(int(cfg.search_seed))
     pool = torch.randn(cfg.search_candidates, d, generator=g).to(x.device, x.dtype)
-    out = torch.empty(n, r, d, dtype=x.dtype, device=x.device)
+    out = torch.empty(n, r, d, dtype=x.dtype, device=x.device)  # ranks 0 .. r - 1
     classes = [None] if labels is None else [int(c) for c in torch.unique(labels)]
     xf = x.flatten(1).double()
     for c in classes:
@@ -211,8 +225,8 @@ def _nearest_starts(generator: Generator, x: Tensor, labels: Tensor | None, cfg:
         imgs = torch.cat([generator(pool[i:i + 512], None if lab is None else lab[i:i + 512]).flatten(1)
                           for i in range(0, len(pool), 512)]).double()
         dist = torch.cdist(xf[idx], imgs)
-        out[idx] = pool[dist.topk(min(r, len(pool)), largest=False).indices]
-    return out
+        out[idx] = pool[dist.topk(r, largest=False).indices]
+    return out[:, skip:]
 
 
 def _annealed_starts(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float, cfg: SearchConfig,
@@ -236,25 +250,48 @@ def _annealed_starts(generator: Generator, x: Tensor, labels: Tensor | None, sig
 def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float, cfg: SearchConfig,
                latents: Tensor | None = None, seeds: np.ndarray | None = None) -> Modes:
     """The mixture proposal of each image (module doc, steps 1–3). ``x [n, C, H, W]`` on the model scale,
-    ``labels [n]`` or None, ``latents [n, R, d]`` optional extra starts (non-finite rows are ignored)."""
+    ``labels [n]`` or None, ``latents [n, R, d]`` optional extra starts (non-finite rows are ignored),
+    ``seeds [n]`` the per-image seeds of the annealed starts (``anneal_chains``).
+
+    The search has two stages. The first descends from the given latents, the ``search_restarts`` nearest pool
+    latents and the annealed starts. An image it reconstructs to a mean squared residual below
+    ``on_manifold · σ²`` lies on the generator's manifold (a model sample: one sharp mode, found); every other
+    image descends again from the next ``extra_restarts`` nearest pool latents. The proposal depends on ``x``
+    only, never on the AIS draws, so the estimator stays unbiased whatever the search found; ``n_passes``
+    records the generator passes spent per image.
+    """
     n, d = x.shape[0], generator.latent_dim
-    starts = [_nearest_starts(generator, x, labels, cfg)] if cfg.search_restarts else []
-    if cfg.anneal_chains:
-        seeds = np.arange(n) if seeds is None else seeds
-        starts.append(_annealed_starts(generator, x, labels, sigma2, cfg, seeds))
+    starts = [_nearest_starts(generator, x, labels, cfg, cfg.search_restarts)] if cfg.search_restarts else []
     if latents is not None:
         lat = torch.as_tensor(latents, dtype=x.dtype, device=x.device)
         if lat.dim() != 3 or lat.shape[0] != n or lat.shape[2] != d:
             raise ValueError(f"latents must have shape ({n}, R, {d}), got {tuple(lat.shape)}")
         starts.insert(0, torch.nan_to_num(lat, nan=0.0, posinf=0.0, neginf=0.0))
+    if cfg.anneal_chains:
+        seeds = np.arange(n) if seeds is None else seeds
+        starts.append(_annealed_starts(generator, x, labels, sigma2, cfg, seeds))
     if not starts:
         raise ValueError("the mode search has no starting point: give latents or set search_restarts >= 1")
-    z0 = torch.cat(starts, dim=1)                                            # [n, S, d]
-    s = z0.shape[1]
-    xr = x.repeat_interleave(s, 0)
-    lr = None if labels is None else labels.repeat_interleave(s, 0)
-    z, u = _adam(generator, z0.reshape(n * s, d), xr, lr, sigma2, cfg.search_steps, cfg.search_lr)
-    z, u = z.view(n, s, d), u.view(n, s)
+    z, u = _descend(generator, torch.cat(starts, dim=1), x, labels, sigma2, cfg)
+    passes = torch.full((n,), z.shape[1] * (cfg.search_steps + 1) + cfg.anneal_chains * cfg.anneal_steps,
+                        dtype=torch.long, device=x.device)
+    if cfg.extra_restarts:
+        best = z[torch.arange(n, device=x.device), u.argmin(1)]
+        with torch.no_grad():
+            resid = (generator(best, labels) - x).flatten(1).double().pow(2).mean(1)
+        off = torch.nonzero(resid > cfg.on_manifold * sigma2).flatten()
+        passes += 1
+        if len(off):
+            lab = None if labels is None else labels[off]
+            z2, u2 = _descend(generator, _nearest_starts(generator, x[off], lab, cfg, cfg.extra_restarts,
+                                                         skip=cfg.search_restarts), x[off], lab, sigma2, cfg)
+            pad = torch.full((n, cfg.extra_restarts), math.inf, dtype=u.dtype, device=x.device)
+            pad[off] = u2
+            zpad = torch.zeros(n, cfg.extra_restarts, d, dtype=z.dtype, device=x.device)
+            zpad[off] = z2
+            z, u = torch.cat([z, zpad], 1), torch.cat([u, pad], 1)
+            passes[off] += cfg.extra_restarts * (cfg.search_steps + 1)
+    s = z.shape[1]
     # the best distinct starts go on to Gauss–Newton (near-identical optima are one mode)
     k = min(cfg.n_modes, s)
     order = u.argsort(dim=1)
@@ -262,6 +299,8 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     for i in range(n):
         chosen: list[int] = []
         for j in order[i].tolist():
+            if not math.isfinite(float(u[i, j])):
+                break  # sorted: the rest are the unused slots of the second stage
             if all(float((z[i, j] - z[i, c]).norm()) > 1e-3 for c in chosen):
                 chosen.append(j)
             if len(chosen) == k:
@@ -279,8 +318,10 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     mu, chol, uk, laplace = zk.view(n, k, d), chol.view(n, k, d, d), uk.view(n, k), laplace.view(n, k)
     valid = _merge(mu, chol, laplace, cfg.merge_radius * cfg.proposal_scale)
     log_w = _weights(laplace, valid, cfg)
+    passes += k * (cfg.gn_steps * (d + 2) + d)
     return Modes(mu=mu, chol=chol.to(x.dtype), log_weight=log_w, energy=uk, laplace=torch.where(valid, laplace, -math.inf),
-                 n_modes=valid.sum(1), scale=cfg.proposal_scale, log_prior_weight=math.log(cfg.prior_weight))
+                 n_modes=valid.sum(1), scale=cfg.proposal_scale, log_prior_weight=math.log(cfg.prior_weight),
+                 n_passes=passes)
 
 
 def _merge(mu: Tensor, chol: Tensor, laplace: Tensor, radius: float) -> Tensor:
@@ -338,4 +379,5 @@ def restrict(modes: Modes, allocation: np.ndarray) -> Modes:
         has[i, np.unique(allocation[i])] = True
     lw = torch.where(has, modes.log_weight, torch.full_like(modes.log_weight, -math.inf))
     lw = lw - torch.logsumexp(lw, 1, keepdim=True) + math.log1p(-math.exp(modes.log_prior_weight))
-    return Modes(modes.mu, modes.chol, lw, modes.energy, modes.laplace, has.sum(1), modes.scale, modes.log_prior_weight)
+    return Modes(modes.mu, modes.chol, lw, modes.energy, modes.laplace, has.sum(1), modes.scale, modes.log_prior_weight,
+                 modes.n_passes)

@@ -140,6 +140,17 @@ def ais_files(models, groups):
     return [f"results/ais/{m}/{g}.h5" for m in models for g in groups]
 
 
+def inversion_of(wildcards):
+    """The group's inversion, when the run inverts it: its restarts start the posterior's mode search."""
+    return f"results/inversion/{wildcards.model}/{wildcards.group}.h5" if wildcards.group in INVERTED else []
+
+
+def check_factors(model):
+    """Budget factors of a model's error-bar re-estimates: the check factor, and Fig 9's ladder for the GANs."""
+    v = config["ais_validation"]
+    return sorted({v["check_factor"], *(v["convergence_factors"] if model in GAN_MODELS else [])})
+
+
 def inversion_shards(wildcards):
     n = n_shards(config["inversion"]["n_images"], config["inversion"]["shard_size"])
     return [f"results/inversion/{wildcards.model}/{wildcards.group}/shard_{s}.h5" for s in range(n)]

@@ -1,6 +1,7 @@
 # The GAN's density: σ² (maximum likelihood from the training reconstructions, paper B.3), AIS
-# log-likelihoods (sharded, gathered), the AIS validation every run reports, Fig 9's convergence
-# curves, and the density experiments (Tables 1 and 3, Fig 7, 8, 12).
+# log-likelihoods (sharded, gathered), their error bars (every group re-estimated on a few images at a
+# larger budget; Fig 9), the checks on linear and simulated data, and the density experiments
+# (Tables 1 and 3, Fig 7, 8, 12).
 
 
 rule fit_sigma:
@@ -29,6 +30,7 @@ rule ais:
         generator="results/models/{model}/generator.pt",
         images=group_source,
         sigma="results/sigma/{model}.json",
+        inversion=inversion_of,  # its restarts start the posterior's mode search
         code=code("ais"),
     output:
         temp("results/ais/{model}/{group}/shard_{shard}.h5"),
@@ -97,37 +99,41 @@ rule validate_ais:
         "../scripts/validate_ais.py"
 
 
-rule ais_convergence:
+rule ais_check:
     input:
         generator="results/models/{model}/generator.pt",
-        images=lambda wc: group_file(wc.model, REFERENCE_GROUP),
+        images=group_source,
         sigma="results/sigma/{model}.json",
-        code=code("ais_convergence"),
+        inversion=inversion_of,
+        ais="results/ais/{model}/{group}.h5",
+        code=code("ais_check"),
     output:
-        "results/ais_convergence/{model}.h5",
+        "results/ais_check/{model}/{group}.h5",
     params:
         ais=ais_setting(config),
-        steps=config["ais_validation"]["convergence_steps"],
-        n_images=config["ais_validation"]["convergence_images"],
-        group=REFERENCE_GROUP,
+        n_images=config["ais_validation"]["check_images"],
+        check_factor=config["ais_validation"]["check_factor"],
+        # the audited GANs also get the smaller budgets of Fig 9
+        factors=lambda wc: check_factors(wc.model),
         seed=config["seed"],
         device=config["device"],
     log:
-        logs("ais_convergence/{model}"),
+        logs("ais_check/{model}/{group}"),
     benchmark:
-        bench("ais_convergence/{model}")
+        bench("ais_check/{model}/{group}")
     threads: config["threads"]
     resources:
         **torch_resources(mem_mb=4000, runtime=60),
     conda:
         ENV
     script:
-        "../scripts/ais_convergence.py"
+        "../scripts/ais_check.py"
 
 
 rule density_inference:
     input:
         ais=ais_files(MODELS, AIS_GROUPS),
+        checks=[f"results/ais_check/{m}/{g}.h5" for m in MODELS for g in AIS_GROUPS],
         sigmas=expand("results/sigma/{model}.json", model=MODELS),
         quality=expand("results/quality/{model}.json", model=MODELS) if HAS_TRAIN and config["classifier"]["enabled"] else [],
         baseline=[f"results/baseline/{g}.h5" for g in NN_GROUPS if g in AIS_GROUPS],
@@ -146,7 +152,8 @@ rule density_inference:
     params:
         models=config["models"],
         patch=config["density"]["patch"],
-        dataset=DATASET,
+        check_images=config["ais_validation"]["check_images"],
+        check_factor=config["ais_validation"]["check_factor"],
     log:
         logs("density_inference/density_inference"),
     benchmark:

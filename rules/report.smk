@@ -7,7 +7,6 @@ rule findings:
         tables=[f"results/tables/{t}.csv" for t in ("manifold_inference", "inversion_validation", "ll_per_group",
                                                    "patch_cv_correlation", "table2", "ais_validation")],
         template="report/workflow.rst",
-        convergence=f"results/ais_convergence/{AUDITED}.h5",
         code=code("findings"),
     output:
         rst="results/report/workflow.rst",

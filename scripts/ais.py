@@ -2,12 +2,12 @@
 
 import json
 
-from ganaudit import ais, data, pipeline, runtime, store
+from ganaudit import ais, artifacts, data, pipeline, runtime, store
 from ganaudit.models import registry
 
 
-def main(generator_path: str, images_path: str, sigma_path: str, group: str, shard: int, out_path: str,
-         params: dict) -> None:
+def main(generator_path: str, images_path: str, sigma_path: str, inversion_path: str | None, group: str, shard: int,
+         out_path: str, params: dict) -> None:
     dev = runtime.device(params["device"])
     G = registry.load_generator(generator_path, dev)
     sigma2 = json.load(open(sigma_path))["sigma2_model_scale"]
@@ -18,14 +18,15 @@ def main(generator_path: str, images_path: str, sigma_path: str, group: str, sha
     cfg = ais.config_from_params(a)
     log.info("%s: images %d..%d of %d, sigma2 %.5g, %s", group, start, stop, len(full), sigma2, cfg)
     seed = runtime.seed_for(params["seed"], "ais")
-    out = ais.ais_group(G, part, group, sigma2, cfg, seed, start, dev)
+    latents = artifacts.restart_latents(inversion_path, start, stop, G.n_classes, G.latent_dim)
+    out = ais.ais_group(G, part, group, sigma2, cfg, seed, start, dev, latents)
     out["images"] = part.images  # for the patch-CV analysis and the top/bottom-LL figure
     attrs = store.provenance(params, seed)
-    attrs.update(sigma2=sigma2, group=group, shard=shard, n_group=len(full), ais_config=json.dumps(cfg.__dict__))
+    attrs.update(sigma2=sigma2, group=group, shard=shard, n_group=len(full), ais_config=repr(cfg))
     store.write(out_path, out, attrs)
 
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0], snakemake.threads)
-    main(snakemake.input.generator, snakemake.input.images, snakemake.input.sigma, snakemake.wildcards.group,
-         int(snakemake.wildcards.shard), snakemake.output[0], runtime.as_dict(snakemake.params))
+    main(snakemake.input.generator, snakemake.input.images, snakemake.input.sigma, snakemake.input.get("inversion") or None,
+         snakemake.wildcards.group, int(snakemake.wildcards.shard), snakemake.output[0], runtime.as_dict(snakemake.params))

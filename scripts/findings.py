@@ -5,8 +5,8 @@ from pathlib import Path
 from ganaudit import findings, runtime
 
 
-def main(tables_dir: str, template_path: str, convergence_path: str, out_path: str, params: dict) -> None:
-    s = findings.summarise(tables_dir, params["audit"]["gan"], convergence_path)
+def main(tables_dir: str, template_path: str, out_path: str, params: dict) -> None:
+    s = findings.summarise(tables_dir, params["audit"]["gan"])
     text = findings.render(Path(template_path).read_text(), s, {"dataset": params["dataset"], "ais": params["ais"],
                                                                 "models": params["models"], "density": params["density"]})
     # the first line stamps the page with the configuration it describes (see front_page in rules/common.smk)
@@ -16,6 +16,5 @@ def main(tables_dir: str, template_path: str, convergence_path: str, out_path: s
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0])
-    main(str(Path(snakemake.input.tables[0]).parent), snakemake.input.template, snakemake.input.convergence,
-         snakemake.output.rst,
+    main(str(Path(snakemake.input.tables[0]).parent), snakemake.input.template, snakemake.output.rst,
          runtime.as_dict(snakemake.params))

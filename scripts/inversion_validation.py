@@ -1,19 +1,18 @@
 """Is the optimiser good enough? Inversion PSNR on the model's own samples (must be high, ≥ 30 dB)
 vs on training images (reviewers' check: a large train error proves nothing otherwise)."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ganaudit import runtime, stats, store, tables
+from ganaudit import artifacts, runtime, stats, store, tables
 from ganaudit.findings import SELF_INVERSION_PSNR_DB as PSNR_TARGET_DB
 
 
 def main(paths: list[str], out_csv: str, out_md: str) -> None:
     rows = []
     for p in paths:
-        model, group = Path(p).parent.name, Path(p).stem
+        model, group = artifacts.model_and_group(p)
         d = store.read(p, ["mse", "labels"])
         best = np.nanmin(d["mse"], axis=1)                      # own class for train/generated
         psnr = stats.psnr(stats.to_unit_scale_variance(best))

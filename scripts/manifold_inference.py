@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ganaudit import inference, store, runtime, tables
+from ganaudit import artifacts, inference, runtime, store, tables
 
 
 def load_errors(paths: list[str]) -> dict[str, dict[str, dict]]:
     """{model: {group: {mse, perceptual, labels}}} from results/inversion/{model}/{group}.h5 paths."""
     out: dict[str, dict[str, dict]] = {}
     for p in paths:
-        model, group = Path(p).parent.name, Path(p).stem
+        model, group = artifacts.model_and_group(p)
         out.setdefault(model, {})[group] = store.read(p, ["mse", "perceptual", "labels"]) | {
             "metric": store.read_attrs(p).get("perceptual_metric", "perceptual")}
     return out

@@ -18,8 +18,9 @@ def _tables(tmp_path):
     pd.DataFrame([{"model": "gan", "group": "train", "median_psnr_db": 15.0, "median_mse_model_scale": 0.12},
                   {"model": "gan", "group": "generated", "median_psnr_db": 35.0, "median_mse_model_scale": 0.0013}]
                  ).to_csv(tmp_path / "inversion_validation.csv", index=False)
-    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v} for g, v in
-                  [("train", -100.0), ("test", -110.0), ("constant_colour", 50.0), ("animals", -300.0), ("generated", 20.0)]]
+    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v, "error_max_nats": e} for g, v, e in
+                  [("train", -100.0, 5.0), ("test", -110.0, 8.0), ("constant_colour", 50.0, 20.0), ("animals", -300.0, 30.0),
+                   ("generated", 20.0, 1.0)]]
                  ).to_csv(tmp_path / "ll_per_group.csv", index=False)
     pd.DataFrame([{"model": "gan", "images": "all groups", "spearman_rho": -0.4, "spearman_p": 1e-3}]
                  ).to_csv(tmp_path / "patch_cv_correlation.csv", index=False)
@@ -61,19 +62,28 @@ def test_partly_when_below_1nn_but_above_chance(tmp_path):
     assert findings.verdict(Verdict.PARTLY).startswith("**partly reproduced**")
 
 
-def test_convergence_change_is_reported(tmp_path):
-    import numpy as np
-
-    from ganaudit import store
-
+def test_finding3_needs_a_lead_beyond_both_error_bars(tmp_path):
+    """constant_colour leads test by 160 nats: established while both error bars are below it, 'suggested, not
+    established' once either bar reaches it, and never established when a bar was not measured."""
     _tables(tmp_path)
-    store.write(tmp_path / "conv.h5", {"n_steps": np.array([50, 100, 500]),
-                                       "log_px": np.array([[-900.0, -800.0], [-700.0, -650.0], [-600.0, -640.0]])})
-    s = findings.summarise(tmp_path, "gan", tmp_path / "conv.h5")
-    assert s["convergence"]["last_change"] == 100.0 and s["convergence"]["steps"] == "100 → 500"
-    text = findings.render("$conv_steps: $conv_change", s, {"dataset": {"name": "m", "classes": [0]},
-                                                             "ais": {"preset": "paper", "overrides": {}}})
-    assert text == "100 → 500: 100"
+
+    def verdict_with(const_err, test_err):
+        df = pd.read_csv(tmp_path / "ll_per_group.csv")
+        df.loc[df.group == "constant_colour", "error_max_nats"] = const_err
+        df.loc[df.group == "test", "error_max_nats"] = test_err
+        df.to_csv(tmp_path / "ll_per_group.csv", index=False)
+        return findings.summarise(tmp_path, "gan")["density"]
+
+    d = verdict_with(159.0, 10.0)
+    assert d["holds"] is Verdict.REPRODUCED and d["established"] == "constant_colour" and d["margin"] == 160.0
+    assert verdict_with(160.0, 10.0)["holds"] is Verdict.WITHIN_ERROR       # "exceeds": equal is not enough
+    assert verdict_with(10.0, 161.0)["holds"] is Verdict.WITHIN_ERROR       # the reference's bar counts too
+    assert verdict_with(float("nan"), 10.0)["holds"] is Verdict.WITHIN_ERROR  # an unmeasured error establishes nothing
+    d = verdict_with(20.0, 8.0)
+    text = findings.render("$ll_order | $established | $error_largest ($error_largest_group)", findings.summarise(tmp_path, "gan"),
+                           {"dataset": {"name": "m", "classes": [0]}, "ais": {"preset": "posterior", "overrides": {}}})
+    assert text == ("constant_colour (50 ± 20) > generated (20 ± 1) > train (-100 ± 5) > test (-110 ± 8) > "
+                    "animals (-300 ± 30) | constant_colour | 30 (animals)")
 
 
 def _no_training_images(tmp_path):
@@ -83,8 +93,9 @@ def _no_training_images(tmp_path):
          "value": v, "n_images": 80} for d, v in (("L2", 0.87), ("P", 0.9))]).to_csv(tmp_path / "manifold_inference.csv", index=False)
     pd.DataFrame([{"model": "gan", "group": "generated", "median_psnr_db": 39.7, "median_mse_model_scale": 0.00045}]
                  ).to_csv(tmp_path / "inversion_validation.csv", index=False)
-    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v} for g, v in
-                  [("generated", 2779.0), ("generated_calibration", 2530.0), ("constant_colour", 3690.0), ("noise", -22000.0)]]
+    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v, "error_max_nats": e} for g, v, e in
+                  [("generated", 2779.0, 40.0), ("generated_calibration", 2530.0, 40.0), ("constant_colour", 3690.0, 300.0),
+                   ("noise", -22000.0, 900.0)]]
                  ).to_csv(tmp_path / "ll_per_group.csv", index=False)
     pd.DataFrame([{"model": "gan", "images": "all groups", "spearman_rho": -0.8, "spearman_p": 1e-20}]
                  ).to_csv(tmp_path / "patch_cv_correlation.csv", index=False)
@@ -101,19 +112,20 @@ def test_findings_without_training_images(tmp_path):
     assert s["density"]["holds"] is Verdict.REPRODUCED and s["density"]["margin"] == 3690.0 - 2779.0
     cfg = {"dataset": {"name": "faces", "classes": [0], "source": {"kind": "none"}}, "ais": {"preset": "accurate", "overrides": {}},
            "models": {"gan": {"kind": "gan_face_generate"}}, "density": {"patch": 8}}
-    text = findings.render("$v1|$v3|$baselines|$typ_fractions|$conv_images|$data_note", s, cfg)
-    v1, v3, baselines, fractions, conv, note = text.split("|")
+    text = findings.render("$v1|$v3|$baselines|$typ_fractions|$data_note", s, cfg)
+    v1, v3, baselines, fractions, note = text.split("|")
     assert v1.startswith("**cannot be tested in this run**") and v3 == "**reproduced**"
     assert baselines == "with no baseline models" and fractions == "generated 1.00, constant_colour 0.00, noise 0.00"
-    assert conv == "of the GAN's own samples" and "no training images" in note
+    assert "no training images" in note
 
 
 def test_ordering_within_the_ais_error_is_not_called_established(tmp_path):
     _no_training_images(tmp_path)
-    pd.DataFrame([{"check": "BDMC (simulated from the model)", "model": "gan", "gap_mean_nats": 1444.0}]
-                 ).to_csv(tmp_path / "ais_validation.csv", index=False)
+    df = pd.read_csv(tmp_path / "ll_per_group.csv")
+    df.loc[df.group == "constant_colour", "error_max_nats"] = 1444.0      # larger than the 911-nat lead
+    df.to_csv(tmp_path / "ll_per_group.csv", index=False)
     s = findings.summarise(tmp_path, "gan")
-    assert s["density"]["holds"] is Verdict.WITHIN_ERROR and s["density"]["bdmc_gap"] == 1444.0
+    assert s["density"]["holds"] is Verdict.WITHIN_ERROR and s["density"]["error_first"] == 1444.0
     assert findings.verdict(Verdict.WITHIN_ERROR).startswith("**suggested, not established**")
 
 

@@ -268,20 +268,23 @@ def test_fig8_groups_extremes_and_correlation():
                                                                          ["fewer than 3 images: no correlation"]]
 
 
-def test_fig9_lines_per_image_and_the_last_change_in_the_title():
-    steps = np.array([5, 10, 50])
-    ll = -1000 + np.cumsum(RNG.random((3, 4)), axis=0)
-    fig = plots.fig9_ais_convergence({"gan": (steps, ll), "vae": (steps, np.empty((3, 0)))}, "test")
-    gan, vae = panels(fig)[0], fig.axes[1]
-    change = np.max(np.abs(ll[-1] - ll[-2]))
-    assert gan.get_title() == f"gan — test images (n=4)\nmax |change| over the last step increase: {change:.3g} nats"
-    assert len(gan.lines) == 4 and legend(gan) == [f"image {i}" for i in range(4)]
-    np.testing.assert_array_equal(gan.lines[2].get_ydata(), ll[:, 2])
-    assert xticks(gan) == ["5", "10", "50"] and gan.get_xscale() == "log"
-    assert (gan.get_xlabel(), gan.get_ylabel()) == ("number of AIS steps (log scale)", "log p(x) (nats)")
-    assert texts(vae) == ["vae: no images"]
+def test_fig9_a_panel_per_group_lines_per_image_and_the_check_change_in_the_title():
+    factors = np.array([0.25, 0.5, 1.0, 2.0, 4.0])
+    ll = -1000 + np.cumsum(RNG.random((5, 4)), axis=0)
+    other = -50 + np.cumsum(RNG.random((5, 2)), axis=0)
+    fig = plots.fig9_ais_convergence({"gan": {"test": (factors, ll), "photos": (factors, other),
+                                              "animals": (factors, np.empty((5, 0)))}}, check_factor=4)
+    test, photos, animals = fig.axes[:3]
+    change = np.max(np.abs(ll[4] - ll[2]))
+    assert test.get_title() == f"gan — test (n=4)\nlargest change 1× → 4×: {change:.3g} nats"
+    assert photos.get_title().startswith("gan — photos (n=2)")
+    assert len(test.lines) == 4 + 1 and legend(test) == [f"image {i}" for i in range(4)]   # + the 1x marker
+    np.testing.assert_allclose(test.lines[2].get_ydata(), ll[:, 2] - ll[:, 2].max())       # relative to its best
+    assert xticks(test) == ["0.25×", "0.5×", "1×", "2×", "4×"] and test.get_xscale() == "log"
+    assert test.get_xlabel() == "budget (multiple of the run's)"
+    assert texts(animals) == ["gan, animals: no images"]
     with pytest.raises(ValueError, match="log_px must have shape"):
-        plots.fig9_ais_convergence({"gan": (steps, np.zeros((2, 4)))})
+        plots.fig9_ais_convergence({"gan": {"test": (factors, np.zeros((2, 4)))}})
 
 
 def test_fig12_one_histogram_per_model():

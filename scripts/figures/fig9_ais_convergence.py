@@ -1,24 +1,26 @@
-"""Fig 9: AIS log-likelihood against the number of AIS steps, one panel per model."""
-
-from pathlib import Path
+"""Fig 9: each group's AIS log-likelihoods against the estimator's budget, from the error-bar re-estimates."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import runtime, store  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ganaudit import artifacts, runtime, store  # noqa: E402
 from ganaudit.plots import density, style  # noqa: E402
 
 
-def main(curves: list[str], png: str, pdf: str, params: dict) -> None:
-    data = {}
-    for p in curves:
-        d = store.read(p, ["n_steps", "log_px"])
-        data[Path(p).stem] = (d["n_steps"], d["log_px"])
-    fig = density.fig9_ais_convergence(data, params["group"])
+def main(checks: list[str], png: str, pdf: str, params: dict) -> None:
+    curves: dict = {}
+    for p in checks:
+        model, group = artifacts.model_and_group(p)
+        d = store.read(p, ["factors", "log_px", "run_log_px"])
+        factors = np.concatenate([d["factors"], [1.0]])          # the run's own estimate is the 1x point
+        curves.setdefault(model, {})[group] = (factors, np.concatenate([d["log_px"], d["run_log_px"][None]]))
+    fig = density.fig9_ais_convergence(curves, params["check_factor"])
     style.save(fig, png, pdf, params["dpi"])
 
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0])
-    main(list(snakemake.input.curves), snakemake.output.png, snakemake.output.pdf, runtime.as_dict(snakemake.params))
+    main(list(snakemake.input.checks), snakemake.output.png, snakemake.output.pdf, runtime.as_dict(snakemake.params))

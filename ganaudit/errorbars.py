@@ -1,0 +1,69 @@
+"""How far each log-likelihood of a run is from converged, measured on the images it describes.
+
+An AIS estimate is a stochastic lower bound; how loose it is depends on the image (off the generator's
+manifold, posteriors are narrow and multimodal) and cannot be read off simulated or linear data. So every run
+re-estimates a few images of every group at ``factor`` × its budget (`ganaudit.ais.AISConfig.scaled`: more
+temperatures and more search restarts, independent random numbers) and records, per image, the *change*
+``log p̂_factor(x) − log p̂_run(x)``: positive when the run's estimate was too low. Per group, the median and
+the largest absolute change are the group's error bar (`summarise`); a difference between two groups is
+established only when it exceeds both groups' error bars (`ganaudit.findings`). The same re-estimates at a
+ladder of factors are the paper's Fig 9, for every group.
+
+The error bar is itself a lower bound on the error: a run ``factor`` times longer can still be short of the
+truth. It is the honest, measured part of the error; `ganaudit.bdmc` bounds the rest on simulated data only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ganaudit.pipeline import marginal_log_px
+
+
+def reestimate(generator: Any, group: Any, group_name: str, sigma2: float, config: Any, factors: list[float],
+               seed: int, device: Any, latents: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Estimates of ``group``'s images (an `ImageGroup`, the first images of the group) at each budget factor.
+
+    Returns ``factors [F]``, ``log_px_class [F, n, K]`` and ``log_px [F, n]`` (class mixture, as the run reports
+    it), ``evaluations [F, n]`` (generator passes per image, summed over the classes evaluated).
+    """
+    from ganaudit.ais import ais_group
+
+    factors = sorted(float(f) for f in set(factors))
+    per_class, marginal, evals = [], [], []
+    for f in factors:
+        out = ais_group(generator, group, group_name, sigma2, config.scaled(f), seed, 0, device, latents)
+        per_class.append(out["log_px_class"])
+        marginal.append(marginal_log_px(out["log_px_class"], group.labels, group_name))
+        evals.append(np.nansum(out["evaluations"], axis=1))
+    return {"factors": np.asarray(factors), "log_px_class": np.stack(per_class), "log_px": np.stack(marginal),
+            "evaluations": np.stack(evals)}
+
+
+def changes(check_log_px: np.ndarray, factors: np.ndarray, run_log_px: np.ndarray, factor: float) -> np.ndarray:
+    """Per image ``[n]``: the estimate at ``factor`` minus the run's own estimate of the same image."""
+    where = np.flatnonzero(np.isclose(factors, factor))
+    if not len(where):
+        raise ValueError(f"no re-estimate at factor {factor} (have {list(factors)})")
+    return check_log_px[where[0]] - run_log_px
+
+
+def summarise(change: pd.DataFrame) -> pd.DataFrame:
+    """Per ``(model, group)`` of a frame with columns ``model``, ``group``, ``change``: the number of images
+    re-estimated, the median change and the largest absolute change (nats) — the group's error bar."""
+    g = change.groupby(["model", "group"], sort=False)["change"]
+    return pd.DataFrame({"check_images": g.size(), "error_median_nats": g.median(),
+                         "error_max_nats": g.agg(lambda s: float(np.max(np.abs(s))) if len(s) else np.nan)}).reset_index()
+
+
+def exceeds(margin: float, *error_bars: float) -> bool:
+    """True when a difference ``margin`` between groups is larger than every given error bar (a NaN bar, an
+    unmeasured error, never lets a difference count as established)."""
+    bars = np.asarray(error_bars, dtype=np.float64)
+    return bool(np.isfinite(margin) and np.all(np.isfinite(bars)) and np.all(abs(margin) > bars))
+
+
+__all__ = ["changes", "exceeds", "reestimate", "summarise"]
