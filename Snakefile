@@ -45,8 +45,9 @@ localrules:
     findings,
 
 
-# The front page: this configuration's findings page once the findings rule has made it (front_page).
-report: front_page()
+# The front page: this configuration's findings page once the findings rule has made it, else a page
+# saying the findings are not computed yet (never a page made for another configuration).
+report: front_page(os.path.abspath("results/report/workflow.rst"), FINDINGS_PARAMS, os.path.join(workflow.basedir, "report/pending.rst"))
 
 
 rule all:

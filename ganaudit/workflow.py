@@ -8,19 +8,14 @@ import ast
 from pathlib import Path
 from typing import Any
 
+from ganaudit.models.kinds import BUILTIN_KEYS, BUILTIN_KINDS, is_builtin  # noqa: F401  (the rules use them)
 from ganaudit.groups import GENERATED_GROUPS, inlier_group, inlier_label, scored_groups  # noqa: F401  (the rules use them)
 
-BUILTIN_KINDS = {"dcgan", "vae", "ppca"}
-BUILTIN_KEYS = {"kind", "latent_dim", "width", "train", "role"}
 MNIST_CLASSES = set(range(10))
 
 
 class ConfigError(ValueError):
     """A config problem, reported as ``config: key: what was wrong``."""
-
-
-def is_builtin(spec: dict[str, Any]) -> bool:
-    return spec["kind"] in BUILTIN_KINDS
 
 
 def normalise_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -235,3 +230,31 @@ def library_files(script: str | Path, root: str | Path, package: str = "ganaudit
                     seen.add(f)
                     todo.append(f)
     return sorted(str(p.relative_to(root)) for p in seen)
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def digest(value: Any) -> str:
+    """A short digest of a JSON-serialisable value (stamps the findings page with the config it describes)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def findings_stamp(params: Any) -> str:
+    """The first line of a findings page made for ``params`` (an reStructuredText comment)."""
+    return f".. ganaudit findings {digest(params)}"
+
+
+def front_page(page: str | Path, params: Any, pending: str | Path) -> str:
+    """The report's front page: ``page`` when it exists and was made for ``params`` (its first line is
+    `findings_stamp`), else ``pending`` (a page saying the findings are not computed yet) — never a page made
+    for another configuration."""
+    page = Path(page)
+    if page.exists():
+        with page.open() as f:
+            if f.readline().strip() == findings_stamp(params):
+                return str(page)
+    return str(pending)

@@ -6,16 +6,14 @@
 # script imports, so editing one reruns exactly the rules that use it.
 
 import functools
-import hashlib
-import json
 import math
 import os
 
 from snakemake.utils import validate
 
-from ganaudit.workflow import (ais_groups, ais_n_images, ais_params, ais_setting, check_config, group_names,
-                               group_params, inlier_group, inlier_label, inversion_groups, inversion_params,
-                               library_files, normalise_config, scored_groups)
+from ganaudit.workflow import (ais_groups, ais_n_images, ais_params, ais_setting, check_config, findings_stamp,
+                               front_page, group_names, group_params, inlier_group, inlier_label, inversion_groups,
+                               inversion_params, library_files, normalise_config, scored_groups)
 
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
@@ -161,13 +159,8 @@ def ais_shards(wildcards):
     return [f"results/ais/{wildcards.model}/{wildcards.group}/shard_{s}.h5" for s in range(n)]
 
 
-def digest(value):
-    """A short digest of a JSON-serialisable value (stamps the findings page with the config it describes)."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 # What the findings page shows; its digest stamps the page, so a page made for another configuration
-# never heads this configuration's report (see front_page in the Snakefile).
+# never heads this configuration's report (front_page, in the Snakefile).
 FINDINGS_PARAMS = dict(
     audit={"gan": AUDITED},
     dataset=config["dataset"],
@@ -176,18 +169,6 @@ FINDINGS_PARAMS = dict(
     density=config["density"],
     groups=AIS_GROUPS,
 )
-FINDINGS_DIGEST = digest(FINDINGS_PARAMS)
-
-
-def front_page():
-    """The report's front page: this configuration's findings page when the workflow has made it, else a
-    page saying the findings are not computed yet (never a page made for another configuration)."""
-    page = "results/report/workflow.rst"
-    if os.path.exists(page):
-        with open(page) as f:
-            if f.readline().strip() == f".. ganaudit findings {FINDINGS_DIGEST}":
-                return page
-    return "report/pending.rst"
 
 
 def all_targets():

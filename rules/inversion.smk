@@ -1,6 +1,6 @@
 # Latent inversion (paper appendix B.2), sharded over images and gathered per group; the 1NN baseline
-# (per group, against one embedding of the training images); manifold classification and outlier
-# detection (Fig 4); the inversion sanity check.
+# (one job per group: each embeds the training images itself, so adding a group reruns no other group's
+# job); manifold classification and outlier detection (Fig 4); the inversion sanity check.
 
 
 rule invert:
@@ -48,34 +48,8 @@ rule gather_inversion:
         "../scripts/gather_shards.py"
 
 
-rule embed_training_images:
-    input:
-        train=data_file("train"),
-        code=code("embed_training_images"),
-    output:
-        temp("results/baseline/training_embedding.h5"),
-    params:
-        max_reference=config["nn_baseline"]["max_reference"],
-        perceptual=config["perceptual"],
-    log:
-        logs("embed_training_images/training_embedding"),
-    benchmark:
-        bench("embed_training_images/training_embedding")
-    threads: config["threads"]
-    resources:
-        mem_mb=6000,
-        runtime=30,
-    conda:
-        ENV
-    script:
-        "../scripts/embed_training_images.py"
-
-
 rule nn_baseline:
     input:
-        # ancient: the embedding is a temporary cache of (train, max_reference, perceptual), which this rule
-        # also depends on directly; remaking the cache for a new group must not rerun the other groups
-        reference=ancient("results/baseline/training_embedding.h5"),
         train=data_file("train"),
         images=lambda wc: data_file(wc.group),
         code=code("nn_baseline"),

@@ -6,13 +6,13 @@ rule findings:
     input:
         tables=[f"results/tables/{t}.csv" for t in ("manifold_inference", "inversion_validation", "ll_per_group",
                                                    "patch_cv_correlation", "table2", "ais_validation")],
-        template="report/workflow.rst",
+        template=os.path.join(workflow.basedir, "report", "workflow.rst"),
         code=code("findings"),
     output:
         rst="results/report/workflow.rst",
     params:
         **FINDINGS_PARAMS,
-        stamp=f".. ganaudit findings {FINDINGS_DIGEST}",
+        stamp=findings_stamp(FINDINGS_PARAMS),
     log:
         logs("findings/findings"),
     benchmark:

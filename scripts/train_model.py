@@ -3,15 +3,15 @@
 import pandas as pd
 import torch
 
-from ganaudit import data, runtime, train, workflow
-from ganaudit.models import registry
+from ganaudit import data, runtime, train
+from ganaudit.models import kinds, registry
 
 
 def main(data_path: str | None, out_generator: str, out_losses: str, params: dict) -> None:
     spec, seed = params["spec"], params["seed"]
     kind = spec["kind"]
     meta = {"kind": kind, "spec": spec}
-    if workflow.is_builtin(spec):
+    if kinds.is_builtin(spec):
         g = data.read_group(data_path, "train")
         x = data.to_model_scale(g.images)
         y = torch.as_tensor(g.labels)

@@ -46,3 +46,37 @@ def test_log_likelihood_table_carries_the_error_bars():
     assert t1.test_ll_nats.iloc[0] == -110.0 and t1.test_ll_error_max_nats.iloc[0] == 4.0
     # no re-estimates (e.g. a run without them): the table says so with NaN, it does not invent a bar
     assert summaries.ll_per_group(per_image, summaries.load_checks([])).error_max_nats.isna().all()
+
+
+def test_the_1nn_baseline_is_cut_to_the_largest_group_any_model_scored(tmp_path):
+    """The density table used to trim the 1NN baseline to the *last* model's group sizes; it must cover every
+    image some model scored."""
+    from ganaudit import store
+
+    rng = np.random.default_rng(0)
+
+    def run(n_test, n_photos):
+        return {"test": {"log_px_class": rng.normal(size=(n_test, 2)), "labels": np.arange(n_test) % 2},
+                "photos": {"log_px_class": rng.normal(size=(n_photos, 2)) - 5, "labels": np.full(n_photos, -1)}}
+
+    for g, n in (("test", 8), ("photos", 8)):
+        store.write(tmp_path / f"{g}.h5", {"perceptual": rng.random((n, 2)), "labels": np.arange(n) % 2 if g == "test"
+                                           else np.full(n, -1)}, {"perceptual_metric": "P"})
+    lls = {"big": run(6, 6), "small": run(3, 2)}            # the last model scored fewer images
+    table, _ = summaries.density_inference(lls, [str(tmp_path / "test.h5"), str(tmp_path / "photos.h5")])
+    nn = table[(table.method == "1NN (training images)") & (table.task == "outlier_detection") & (table["class"] == "mean")]
+    assert int(nn.n_images.iloc[0]) == 6 + 6
+
+
+def test_the_front_page_is_only_ever_this_configurations(tmp_path):
+    from ganaudit.workflow import findings_stamp, front_page
+
+    page, pending = tmp_path / "workflow.rst", tmp_path / "pending.rst"
+    params = {"dataset": {"name": "mnist"}, "ais": {"preset": "posterior"}}
+    assert front_page(page, params, pending) == str(pending)               # not made yet
+    page.write_text(findings_stamp(params) + "\n\nfindings")
+    assert front_page(page, params, pending) == str(page)
+    other = {**params, "dataset": {"name": "faces"}}
+    assert front_page(page, other, pending) == str(pending)                # made for another configuration
+    page.write_text("findings without a stamp (an older version)")
+    assert front_page(page, params, pending) == str(pending)

@@ -55,3 +55,19 @@ def test_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         store.write(tmp_path / "x.h5", {"a": np.zeros(2), "b": Boom()})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_artifacts_get_the_users_umask_not_0600(tmp_path):
+    """Colleagues on a shared file system must be able to read the results (mkstemp alone makes 0600)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        p = store.write(tmp_path / "a.h5", {"x": np.arange(3)}, store.provenance())
+        with store.atomic(tmp_path / "b.txt") as tmp:
+            tmp.write_text("hi")
+    finally:
+        os.umask(old)
+    assert (p.stat().st_mode & 0o777) == 0o644
+    assert ((tmp_path / "b.txt").stat().st_mode & 0o777) == 0o644
+    assert not list(tmp_path.glob(".*.tmp"))

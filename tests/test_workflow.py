@@ -108,3 +108,27 @@ def test_report_contains_every_figure_and_the_findings(smoke_run: Path):
     # the front page is the findings template filled with this run's numbers, not the raw template
     filled = "$v1" not in html and "reproduced" in html
     assert filled, "the report's front page was not filled with this run's findings"
+
+
+def test_results_can_live_outside_the_checkout_with_directory(tmp_path):
+    """`snakemake --directory /scratch/run1` (a common habit on clusters): the code inputs are the workflow's own
+    files, wherever the results go."""
+    wd = copy_workflow(tmp_path / "wf")
+    run = tmp_path / "scratch" / "run1"
+    snakemake(wd, "results/data/mnist/test.h5", "--directory", str(run), "--configfile", "configs/smoke.yaml")
+    assert (run / "results" / "data" / "mnist" / "test.h5").exists() and (run / "logs").is_dir()
+    assert not (wd / "results").exists()
+    proc = snakemake(wd, "--directory", str(run), "--configfile", "configs/smoke.yaml", "-n")   # the whole DAG builds there
+    assert "prepare_data" in planned_jobs(proc)
+
+
+def test_a_config_keeps_its_audit_in_its_own_folder(tmp_path):
+    """Two configs in one checkout must not overwrite each other: `workdir:` puts a config's results, logs and
+    benchmarks under its own folder."""
+    wd = copy_workflow(tmp_path / "wf")
+    cfg = yaml.safe_load((wd / "configs" / "smoke.yaml").read_text())
+    cfg["workdir"] = "audits/smoke"
+    (wd / "own.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake(wd, "results/data/mnist/test.h5", "--configfile", "own.yaml")
+    assert (wd / "audits" / "smoke" / "results" / "data" / "mnist" / "test.h5").exists()
+    assert not (wd / "results").exists()

@@ -1,0 +1,16 @@
+"""The model kinds the pipeline trains itself (pure Python: the config check reads it at parse time); every
+other kind is a pretrained generator behind an adapter (`ganaudit.models.adapters.kinds`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BUILTIN_KINDS = frozenset({"dcgan", "vae", "ppca"})
+"""Trained (dcgan, vae) or fitted (ppca) by the pipeline's train_model rule."""
+BUILTIN_KEYS = frozenset({"kind", "latent_dim", "width", "train", "role"})
+"""The keys a built-in model's config entry may have."""
+
+
+def is_builtin(spec: dict[str, Any]) -> bool:
+    """True for a config entry the pipeline trains itself."""
+    return spec["kind"] in BUILTIN_KINDS
