@@ -455,19 +455,23 @@ def config_from_params(params: dict[str, Any], **extra: Any) -> AISConfig:
 
 
 def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: float, ais_config: AISConfig,
-              seed: int, first_index: int, device: torch.device, latents: np.ndarray | None = None) -> dict[str, np.ndarray]:
+              seed: int, first_index: int, device: torch.device, latents: np.ndarray | None = None,
+              exact_when_known: bool = False) -> dict[str, np.ndarray]:
     """AIS log-likelihood of every image of ``group`` under the classes `pipeline.evaluation_pairs` says.
 
     Image ``i`` of the group (``first_index + i`` in the whole group) with class ``c`` draws its random
     numbers from seed ``seed + (first_index + i) * K + c``: independent of sharding and batching.
     ``latents`` ``[n, K, R, d]`` (the inversion's restarts, NaN where absent) start the posterior's mode search.
+    ``exact_when_known``: a generator with an exact ``log_likelihood(x, sigma2, labels)`` (PPCA) is not estimated
+    at all; its rows then hold the exact value and NaN chain diagnostics (``exact`` is True).
     """
     n, k = len(group), generator.n_classes or 1
     if n == 0:
         empty = np.empty((0, k))
         chains = np.empty((0, k, ais_config.n_chains))
         out = {"index": np.arange(0), "labels": group.labels, "source_labels": group.source_labels,
-               "log_px_class": empty, "log_w": chains, "accept_rate": chains, "n_divergent": chains, "evaluations": empty}
+               "log_px_class": empty, "log_w": chains, "accept_rate": chains, "n_divergent": chains, "evaluations": empty,
+               "exact": np.zeros(0, dtype=bool)}
         if ais_config.start == "posterior":
             out["laplace_class"] = empty
         return out
@@ -478,7 +482,14 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
     lat = None
     if latents is not None and ais_config.start == "posterior":
         lat = torch.as_tensor(np.asarray(latents)[rows, np.maximum(cols, 0)])
-    res = ais_log_likelihood(generator, x, sigma2, labels=labels, config=ais_config, seed=seeds, latents=lat)
+    exact = exact_when_known and callable(getattr(generator, "log_likelihood", None))
+    if exact:
+        nan = np.full((len(rows), ais_config.n_chains), np.nan)
+        res = AISResult(log_px=np.asarray(generator.log_likelihood(x, sigma2, labels), dtype=np.float64), log_w=nan,
+                        accept_rate=nan, n_divergent=nan, config=ais_config, evaluations=np.zeros(len(rows)),
+                        laplace=np.full(len(rows), np.nan))
+    else:
+        res = ais_log_likelihood(generator, x, sigma2, labels=labels, config=ais_config, seed=seeds, latents=lat)
     out = {
         "index": np.arange(first_index, first_index + n), "labels": group.labels, "source_labels": group.source_labels,
         "log_px_class": pipeline.scatter(np.asarray(res.log_px, dtype=np.float64), rows, cols, n, k),
@@ -487,6 +498,7 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
         "n_divergent": pipeline.scatter(np.asarray(res.n_divergent, dtype=np.float64), rows, cols, n, k),
     }
     out["evaluations"] = pipeline.scatter(np.asarray(res.evaluations, dtype=np.float64), rows, cols, n, k)
+    out["exact"] = np.full(n, exact)  # per image, so that shards concatenate
     if ais_config.start == "posterior":
         out["laplace_class"] = pipeline.scatter(np.asarray(res.laplace, dtype=np.float64), rows, cols, n, k)
     return out

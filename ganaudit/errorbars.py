@@ -24,7 +24,8 @@ from ganaudit.pipeline import marginal_log_px
 
 
 def reestimate(generator: Any, group: Any, group_name: str, sigma2: float, config: Any, factors: list[float],
-               seed: int, device: Any, latents: np.ndarray | None = None) -> dict[str, np.ndarray]:
+               seed: int, device: Any, latents: np.ndarray | None = None,
+               exact_when_known: bool = False) -> dict[str, np.ndarray]:
     """Estimates of ``group``'s images (an `ImageGroup`, the first images of the group) at each budget factor.
 
     Returns ``factors [F]``, ``log_px_class [F, n, K]`` and ``log_px [F, n]`` (class mixture, as the run reports
@@ -35,7 +36,8 @@ def reestimate(generator: Any, group: Any, group_name: str, sigma2: float, confi
     factors = sorted(float(f) for f in set(factors))
     per_class, marginal, evals = [], [], []
     for f in factors:
-        out = ais_group(generator, group, group_name, sigma2, config.scaled(f), seed, 0, device, latents)
+        out = ais_group(generator, group, group_name, sigma2, config.scaled(f), seed, 0, device, latents,
+                        exact_when_known)
         per_class.append(out["log_px_class"])
         marginal.append(marginal_log_px(out["log_px_class"], group.labels, group_name))
         evals.append(np.nansum(out["evaluations"], axis=1))

@@ -6,8 +6,9 @@ Model: ``p(x, z) = N(z; 0, I) · N(x; G(z), σ² I)``, so ``U(z) = −log p(x, z
 1. **Mode search** (`find_modes`). Starts: the latents the caller has (e.g. every restart of the pipeline's
    inversion) and the ``search_restarts`` prior samples whose images are nearest to ``x`` in a shared pool
    of ``search_candidates`` (drawn from ``search_seed``, so an image's modes do not depend on its batch).
-   Adam with a cosine schedule minimises ``U`` from every start (``search_steps``); the best iterates are
-   deduplicated and the ``n_modes`` lowest are refined by ``gn_steps`` Levenberg–Marquardt (Gauss–Newton) steps.
+   Adam with a cosine schedule minimises ``U`` from every start (``search_steps``, learning rate ``search_lr``;
+   after ``screen_steps`` only each image's ``screen_keep`` best starts go on: successive halving); the best
+   iterates are deduplicated and the ``n_modes`` lowest refined by ``gn_steps`` Levenberg–Marquardt steps.
 2. **Laplace approximation** at each mode ``μ_k``: precision ``H_k = I + J_kᵀ J_k / σ²`` (Gauss–Newton; ``J`` the
    generator's Jacobian, by forward-mode differentiation), so ``N(μ_k, s² H_k⁻¹)`` with ``s = proposal_scale``;
    modes within ``merge_radius`` (in the units of a kept mode's whitening) of a better one are dropped. The
@@ -50,6 +51,8 @@ class SearchConfig:
     search_candidates: int = 512
     search_steps: int = 100
     search_lr: float = 0.3
+    screen_steps: int = 20
+    screen_keep: int = 4
     anneal_chains: int = 0
     anneal_steps: int = 300
     gn_steps: int = 2
@@ -64,7 +67,8 @@ class SearchConfig:
         for name in ("search_candidates", "n_modes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1 (got {getattr(self, name)})")
-        for name in ("search_restarts", "extra_restarts", "search_steps", "gn_steps", "anneal_chains", "anneal_steps"):
+        for name in ("search_restarts", "extra_restarts", "search_steps", "screen_steps", "screen_keep", "gn_steps",
+                     "anneal_chains", "anneal_steps"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"SearchConfig.{name} must be >= 0 (got {getattr(self, name)})")
         if not 0 < self.prior_weight < 1:
@@ -155,36 +159,52 @@ def _precision(generator: Generator, z: Tensor, labels: Tensor | None, sigma2: f
 
 
 def _adam(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None, sigma2: float, steps: int,
-          lr: float) -> tuple[Tensor, Tensor]:
-    """Adam with a cosine schedule on ``U`` from every row of ``z0``; the best iterate and its energy per row."""
-    z = z0.detach().clone().requires_grad_(True)
-    opt = torch.optim.Adam([z], lr=lr)
-    best_z, best_u = z0.detach().clone(), torch.full((z0.shape[0],), math.inf, dtype=torch.float64, device=z0.device)
+          lr: float, block: int = 1, screen: int = 0, keep: int = 0) -> tuple[Tensor, Tensor, int]:
+    """Adam (β = 0.9, 0.999) with a cosine schedule on ``U`` from every row of ``z0``: the best iterate and its
+    energy per row, and the generator passes spent per block. Successive halving: rows come in blocks of
+    ``block`` (one image's starts); after ``screen`` steps each block keeps its ``keep`` best rows, and only they
+    continue (the others keep their best iterate so far)."""
+    z, dev = z0.detach().clone(), z0.device
+    m, v = torch.zeros_like(z), torch.zeros_like(z)
+    best_z, best_u = z.clone(), torch.full((z.shape[0],), math.inf, dtype=torch.float64, device=dev)
+    active = torch.arange(z.shape[0], device=dev)
+    passes = 0
     for step in range(steps):
-        for grp in opt.param_groups:
-            grp["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
+        if screen and keep and step == screen and keep < block:
+            top = best_u.view(-1, block).argsort(dim=1)[:, :keep]
+            active = (top + torch.arange(0, z.shape[0], block, device=dev)[:, None]).flatten().sort().values
+        zr = z[active].requires_grad_(True)
         with torch.enable_grad():
-            r = (generator(z, labels) - x).flatten(1)
-            u = 0.5 * z.pow(2).sum(1) + r.pow(2).sum(1) / (2 * sigma2)
-            (grad,) = torch.autograd.grad(u.sum(), z)
+            r = (generator(zr, None if labels is None else labels[active]) - x[active]).flatten(1)
+            u = 0.5 * zr.pow(2).sum(1) + r.pow(2).sum(1) / (2 * sigma2)
+            (grad,) = torch.autograd.grad(u.sum(), zr)
+        passes += len(active) // max(z.shape[0] // block, 1)
         u = u.detach().double()
-        better = u < best_u
-        best_u = torch.where(better, u, best_u)
-        best_z = torch.where(better[:, None], z.detach(), best_z)
-        z.grad = grad
-        opt.step()
-    u = energy(generator, z.detach(), x, labels, sigma2)
-    better = u < best_u
-    return torch.where(better[:, None], z.detach(), best_z), torch.where(better, u, best_u)
+        better = u < best_u[active]
+        best_u[active] = torch.where(better, u, best_u[active])
+        best_z[active] = torch.where(better[:, None], zr.detach(), best_z[active])
+        rate = lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
+        m[active] = 0.9 * m[active] + 0.1 * grad
+        v[active] = 0.999 * v[active] + 0.001 * grad.pow(2)
+        mh, vh = m[active] / (1 - 0.9 ** (step + 1)), v[active] / (1 - 0.999 ** (step + 1))
+        z[active] = zr.detach() - rate * mh / (vh.sqrt() + 1e-8)
+    u = energy(generator, z[active], x[active], None if labels is None else labels[active], sigma2)
+    better = u < best_u[active]
+    best_u[active] = torch.where(better, u, best_u[active])
+    best_z[active] = torch.where(better[:, None], z[active], best_z[active])
+    return best_z, best_u, passes + len(active) // max(z.shape[0] // block, 1)
 
 
 def _descend(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
-             cfg: SearchConfig) -> tuple[Tensor, Tensor]:
-    """Adam from every start ``z0 [n, S, d]`` of each image; the best iterates ``[n, S, d]`` and energies ``[n, S]``."""
+             cfg: SearchConfig) -> tuple[Tensor, Tensor, int]:
+    """Adam from every start ``z0 [n, S, d]`` of each image, screened (`_adam`): the best iterates ``[n, S, d]``,
+    energies ``[n, S]`` and the passes spent per image."""
     n, s, d = z0.shape
-    z, u = _adam(generator, z0.reshape(n * s, d), x.repeat_interleave(s, 0),
-                 None if labels is None else labels.repeat_interleave(s, 0), sigma2, cfg.search_steps, cfg.search_lr)
-    return z.view(n, s, d), u.view(n, s)
+    screen = cfg.screen_steps if cfg.screen_keep and cfg.screen_keep < s else 0
+    z, u, passes = _adam(generator, z0.reshape(n * s, d), x.repeat_interleave(s, 0),
+                         None if labels is None else labels.repeat_interleave(s, 0), sigma2, cfg.search_steps,
+                         cfg.search_lr, block=s, screen=screen, keep=cfg.screen_keep)
+    return z.view(n, s, d), u.view(n, s), passes
 
 
 def _gauss_newton(generator: Generator, z: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
@@ -272,9 +292,8 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
         starts.append(_annealed_starts(generator, x, labels, sigma2, cfg, seeds))
     if not starts:
         raise ValueError("the mode search has no starting point: give latents or set search_restarts >= 1")
-    z, u = _descend(generator, torch.cat(starts, dim=1), x, labels, sigma2, cfg)
-    passes = torch.full((n,), z.shape[1] * (cfg.search_steps + 1) + cfg.anneal_chains * cfg.anneal_steps,
-                        dtype=torch.long, device=x.device)
+    z, u, spent = _descend(generator, torch.cat(starts, dim=1), x, labels, sigma2, cfg)
+    passes = torch.full((n,), spent + cfg.anneal_chains * cfg.anneal_steps, dtype=torch.long, device=x.device)
     if cfg.extra_restarts:
         best = z[torch.arange(n, device=x.device), u.argmin(1)]
         with torch.no_grad():
@@ -283,14 +302,14 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
         passes += 1
         if len(off):
             lab = None if labels is None else labels[off]
-            z2, u2 = _descend(generator, _nearest_starts(generator, x[off], lab, cfg, cfg.extra_restarts,
-                                                         skip=cfg.search_restarts), x[off], lab, sigma2, cfg)
+            z2, u2, spent2 = _descend(generator, _nearest_starts(generator, x[off], lab, cfg, cfg.extra_restarts,
+                                                                 skip=cfg.search_restarts), x[off], lab, sigma2, cfg)
             pad = torch.full((n, cfg.extra_restarts), math.inf, dtype=u.dtype, device=x.device)
             pad[off] = u2
             zpad = torch.zeros(n, cfg.extra_restarts, d, dtype=z.dtype, device=x.device)
             zpad[off] = z2
             z, u = torch.cat([z, zpad], 1), torch.cat([u, pad], 1)
-            passes[off] += cfg.extra_restarts * (cfg.search_steps + 1)
+            passes[off] += spent2
     s = z.shape[1]
     # the best distinct starts go on to Gauss–Newton (near-identical optima are one mode)
     k = min(cfg.n_modes, s)

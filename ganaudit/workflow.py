@@ -155,7 +155,8 @@ def ais_n_images(config: dict[str, Any], group: str) -> int:
 def ais_setting(config: dict[str, Any]) -> dict[str, Any]:
     """The AIS estimator setting (preset, overrides, batch size): what every AIS estimate depends on."""
     a = config["ais"]
-    return {"preset": a["preset"], "overrides": a["overrides"], "batch_size": a["batch_size"]}
+    return {"preset": a["preset"], "overrides": a["overrides"], "batch_size": a["batch_size"],
+            "exact_when_known": a["exact_when_known"]}
 
 
 def ais_params(config: dict[str, Any], group: str) -> dict[str, Any]:

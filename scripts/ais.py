@@ -19,7 +19,7 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
     log.info("%s: images %d..%d of %d, sigma2 %.5g, %s", group, start, stop, len(full), sigma2, cfg)
     seed = runtime.seed_for(params["seed"], "ais")
     latents = artifacts.restart_latents(inversion_path, start, stop, G.n_classes, G.latent_dim)
-    out = ais.ais_group(G, part, group, sigma2, cfg, seed, start, dev, latents)
+    out = ais.ais_group(G, part, group, sigma2, cfg, seed, start, dev, latents, a["exact_when_known"])
     out["images"] = part.images  # for the patch-CV analysis and the top/bottom-LL figure
     attrs = store.provenance(params, seed)
     attrs.update(sigma2=sigma2, group=group, shard=shard, n_group=len(full), ais_config=repr(cfg))

@@ -87,3 +87,21 @@ def test_invert_group_errors_are_measured_on_the_stored_reconstructions():
         expect = mse(x, torch.as_tensor(out["recon"][:, c])).numpy()
         np.testing.assert_allclose(out["mse"][:, c], expect, rtol=1e-5)
         np.testing.assert_allclose(out["perceptual"][:, c], expect, rtol=1e-5)
+
+
+def test_a_model_with_a_known_likelihood_is_not_estimated():
+    """PPCA's log p(x) is known in closed form: with exact_when_known the stage writes it (no estimator error)."""
+    from ganaudit.bdmc import simulate
+    from ganaudit.models.ppca import exact_log_likelihood
+
+    G = random_linear_gaussian((1, 4, 4), 2, seed=1, scale=0.5, n_classes=2)
+    x, _ = simulate(G, 3, 0.05, torch.tensor([0, 1, 0]), seed=2)
+    u8 = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+    g = ImageGroup(u8, np.array([-1, -1, -1]), np.array([-1, -1, -1]), "ood")
+    cfg = ais.config_from_params({"preset": "posterior", "overrides": {"n_steps": 5}}, progress=False)
+    out = ais.ais_group(G, g, "animals", 0.05, cfg, seed=0, first_index=0, device=torch.device("cpu"),
+                        exact_when_known=True)
+    xm = torch.as_tensor(u8).float() / 127.5 - 1
+    for c in range(2):
+        np.testing.assert_allclose(out["log_px_class"][:, c], exact_log_likelihood(G, xm, 0.05, torch.full((3,), c)))
+    assert out["exact"].all() and (out["evaluations"] == 0).all() and np.isnan(out["log_w"]).all()

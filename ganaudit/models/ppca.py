@@ -71,6 +71,11 @@ class PPCA(nn.Module):
             self._cast = c
         return c[2], c[3]
 
+    def log_likelihood(self, x: Tensor, sigma2: float, labels: Tensor | None = None) -> np.ndarray:
+        """The exact ``log p(x)`` (nats, float64 ``[N]``) under the Gaussian observation model: `exact_log_likelihood`.
+        A generator with this method needs no estimator (`ganaudit.ais.ais_group` uses it when asked to)."""
+        return exact_log_likelihood(self, x, sigma2, labels)
+
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """Images ``[B, C, H, W]`` from latents ``z [B, d]`` (and labels ``[B]`` when conditional)."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
