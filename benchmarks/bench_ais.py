@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import resource
 import statistics
 import sys
@@ -31,7 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganaudit.ais import PRESETS, AISConfig, make_loglik
+from ganaudit.ais import PRESETS, AISConfig
+from ganaudit.annealing import make_loglik
 from ganaudit.bdmc import simulate, validate_on_ppca
 from ganaudit.hmc import hmc_transition, init_state
 from ganaudit.models.ppca import random_linear_gaussian
@@ -71,8 +71,12 @@ def _median_time(fn, reps: int, device: torch.device) -> float:
     return statistics.median(times)
 
 
-def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, reps: int, device: torch.device) -> dict:
-    """Time one AIS transition vs ``n_leapfrog`` plain forward+backward passes on ``images × chains`` rows."""
+def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, reps: int, device: torch.device,
+               start: str = "prior") -> dict:
+    """Time one AIS transition vs ``n_leapfrog`` plain forward+backward passes on ``images × chains`` rows.
+
+    ``start="posterior"``: the transition of posterior-started AIS, whose tempered part also evaluates the mixture
+    proposal and maps the chains' whitened coordinates to latents (triangular solves) at every leapfrog step."""
     generator = generator.to(device).eval()
     for p in generator.parameters():
         p.requires_grad_(False)
@@ -85,6 +89,12 @@ def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, 
         x = generator(torch.randn(images, generator.latent_dim, generator=g).to(device), labels)
         x = (x + 0.1 * torch.randn(x.shape, generator=g).to(device)).repeat_interleave(chains, 0)
     f = make_loglik(generator, x, rows_labels, 0.01)
+    if start == "posterior":
+        from ganaudit.posterior_ais import Strata
+
+        cfg = dataclasses.replace(PRESETS["posterior"], n_chains=chains, progress=False)
+        strata = Strata(generator, x[::chains], labels, 0.01, cfg, np.arange(images), None)
+        f, _, _ = strata.chains(strata.alloc)
     state = init_state(torch.randn(m, generator.latent_dim, generator=g).to(device), f, 0.05, 0.65)
     moms = torch.randn(m, generator.latent_dim, generator=g).to(device)
     logu = torch.rand(m, generator=g, dtype=torch.float64).log().to(device)
@@ -116,6 +126,7 @@ def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, 
     paper = PRESETS["paper"]
     t_image = (ta * (paper.n_steps - 1) + tp / n_leapfrog) / images * (paper.n_chains / chains)
     out = {
+        "start": start,
         "device": str(device),
         "threads": torch.get_num_threads(),
         "images": images,
@@ -168,6 +179,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--images", type=int, default=16, help="images per batch (cost mode)")
     ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--start", choices=["prior", "posterior"], default="prior", help="which AIS transition (cost mode)")
     ap.add_argument("--n-leapfrog", type=int, default=10)
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
@@ -195,7 +207,7 @@ def main(argv: list[str] | None = None) -> dict:
             gen = load_generator(args.generator, args.device)
         else:
             gen = StandInDCGAN()
-        r = bench_cost(gen, args.images, args.chains, args.n_leapfrog, args.reps, torch.device(args.device))
+        r = bench_cost(gen, args.images, args.chains, args.n_leapfrog, args.reps, torch.device(args.device), args.start)
         print("| quantity | value |\n|:--|--:|")
         for k, v in r.items():
             print(f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |")

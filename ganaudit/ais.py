@@ -41,16 +41,15 @@ import torch
 from torch import Tensor
 
 from ganaudit import pipeline
-from ganaudit.annealing import Kernel, Streams, anneal, tune_step_sizes
+from ganaudit.annealing import SCHEDULES, betas_of, dtype_of, make_loglik, run_chains, schedule  # noqa: F401
 from ganaudit.data import ImageGroup, to_model_scale
 from ganaudit.models.base import Generator, check_labels, device_of
-from ganaudit.posterior import SearchConfig, allocate, find_modes, restrict
+from ganaudit.posterior import SearchConfig
+from ganaudit.posterior_ais import pilot_evaluations, posterior_batch
 from ganaudit.stats import log_mean_exp
 
-SCHEDULES = ("sigmoid", "geometric", "linear")
 STARTS = ("prior", "posterior")
 STEP_TUNINGS = ("chain", "pilot")
-DEFENSIVE_SEED_OFFSET = 1 << 40  # the defensive draws' streams: far from any image's own seed
 
 
 @dataclass(frozen=True)
@@ -198,49 +197,12 @@ class AISResult:
     evaluations: np.ndarray | None = None
 
 
-def schedule(name: str, n_steps: int, **kw: float) -> np.ndarray:
-    """Inverse temperatures ``betas`` float64 ``[n_steps + 1]``, 0 → 1, strictly increasing.
-
-    * ``"sigmoid"`` (Wu et al.): ``sigmoid(linspace(−r, r, n_steps + 1))`` rescaled to [0, 1];
-      keyword ``radius`` (default 4).
-    * ``"geometric"``: 0 then ``geomspace(start, 1, n_steps)``; keyword ``start`` (default 1e-4).
-    * ``"linear"``: ``linspace(0, 1, n_steps + 1)``.
-    """
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1 (got {n_steps})")
-    if name == "sigmoid":
-        r = float(kw.get("radius", 4.0))
-        s = 1.0 / (1.0 + np.exp(-np.linspace(-r, r, n_steps + 1)))
-        betas = (s - s[0]) / (s[-1] - s[0])
-    elif name == "geometric":
-        start = float(kw.get("start", 1e-4))
-        betas = np.concatenate([[0.0], np.geomspace(start, 1.0, n_steps)]) if n_steps > 1 else np.array([0.0, 1.0])
-    elif name == "linear":
-        betas = np.linspace(0.0, 1.0, n_steps + 1)
-    else:
-        raise ValueError(f"schedule name must be one of {SCHEDULES} (got {name!r})")
-    betas[0], betas[-1] = 0.0, 1.0
-    return betas.astype(np.float64)
-
-
-def betas_of(config: AISConfig, n_steps: int | None = None) -> np.ndarray:
-    """The schedule of ``config`` (with ``n_steps`` temperatures instead of ``config.n_steps`` if given)."""
-    kw = {"radius": config.sigmoid_radius} if config.schedule == "sigmoid" else {}
-    if config.schedule == "geometric":
-        kw = {"start": config.geometric_start}
-    return schedule(config.schedule, config.n_steps if n_steps is None else n_steps, **kw)
-
-
-def _pilot_evaluations(config: AISConfig) -> int:
-    return 1 + (config.pilot_steps - 1) * config.n_leapfrog if config.step_tuning == "pilot" else 0
-
-
 def cost(config: AISConfig, latent_dim: int, n_given: int = 0) -> dict[str, int]:
     """Generator passes per image (and class) by kind: ``gradient`` (forward + backward), ``jvp`` (forward-mode
     Jacobian columns), ``forward``; ``total`` adds them. ``n_given``: latents the caller gives the mode search.
     The posterior start's shared pool (``search_candidates`` forwards per class and batch) is not included."""
     c, g_run = config.n_chains, config.gradient_evaluations
-    pilot = _pilot_evaluations(config)
+    pilot = pilot_evaluations(config)
     out = {"gradient": c * (g_run + pilot), "jvp": 0, "forward": 0}
     if config.start == "posterior":  # an image off the manifold (the search's second stage runs)
         s = config.search
@@ -262,15 +224,6 @@ def _seeds(seed: int | np.ndarray | Any, n: int) -> np.ndarray:
     return seeds
 
 
-def _dtype_of(generator: Generator) -> torch.dtype:
-    """Floating dtype of the generator's parameters (latents and images are cast to it); float32 if none."""
-    if isinstance(generator, torch.nn.Module):
-        for t in generator.parameters():
-            if t.is_floating_point():
-                return t.dtype
-    return torch.float32
-
-
 def check_inputs(generator: Generator, x: Tensor, sigma2: float, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
     x = torch.as_tensor(x)
     if x.dim() != 4 or tuple(x.shape[1:]) != tuple(generator.image_shape):
@@ -280,51 +233,10 @@ def check_inputs(generator: Generator, x: Tensor, sigma2: float, labels: Tensor 
     return x, check_labels(generator, labels, x.shape[0])
 
 
-def make_loglik(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float):
-    """``z -> (−|x − G(z)|² / (2 sigma2) [M] float64, its gradient [M, d])`` with one forward + backward.
-
-    The Gaussian normaliser is a constant and is added to the log-weights once, at the end.
-    """
-    inv = 1.0 / sigma2
-
-    def loglik_and_grad(z: Tensor) -> tuple[Tensor, Tensor]:
-        with torch.enable_grad():
-            zq = z.detach().requires_grad_(True)
-            out = generator(zq, labels)
-            diff = (out - x).detach()
-            (grad,) = torch.autograd.grad(out, zq, grad_outputs=diff * (-inv))
-        ll = diff.flatten(1).double().pow(2).sum(1) * (-0.5 * inv)
-        return ll, grad
-
-    return loglik_and_grad
-
-
-def kernel_of(config: AISConfig, step_size: float | Tensor | None = None, adapt: bool | None = None) -> Kernel:
-    return Kernel(config.n_leapfrog, config.step_size if step_size is None else step_size,
-                  config.step_tuning == "chain" if adapt is None else adapt, config.target_accept, config.adapt_rate,
-                  config.adapt_smoothing, config.step_size_min, config.step_size_max)
-
-
-def run_chains(g, config: AISConfig, betas: np.ndarray, seeds: np.ndarray, dim: int, device: torch.device,
-               dtype: torch.dtype, desc: str, u0: Tensor | None = None):
-    """Anneal ``n_chains`` chains per image with the tempered part ``g`` (`ganaudit.annealing`), after a pilot
-    pass when ``config.step_tuning == "pilot"``. ``u0`` replaces the draw from the base N(0, I) (reverse AIS)."""
-    c = config.n_chains
-    kernel = kernel_of(config)
-    if config.step_tuning == "pilot":
-        steps = tune_step_sizes(g, lambda s: s.normal().to(dtype) if u0 is None else u0, betas,
-                                kernel, seeds, c, dim, device, config.pilot_steps,
-                                lambda n: betas_of(config, n) if betas[0] < betas[-1] else betas_of(config, n)[::-1].copy())
-        kernel = kernel_of(config, steps, adapt=False)
-    streams = Streams(seeds, c, dim, device)
-    start = streams.normal().to(dtype) if u0 is None else u0
-    return anneal(g, start, betas, kernel, streams, progress=config.progress, desc=desc)
-
-
 def _prior_batch(generator, x, labels, sigma2, config, seeds, z_start=None, reverse=False):
     """Prior-started AIS for one batch (or, with ``z_start`` and ``reverse``, reverse AIS from exact samples)."""
     c, d = config.n_chains, generator.latent_dim
-    device, dtype = device_of(generator, x.device), _dtype_of(generator)
+    device, dtype = device_of(generator, x.device), dtype_of(generator)
     x_rep = x.to(device, dtype).repeat_interleave(c, 0)
     lab_rep = None if labels is None else labels.to(device).repeat_interleave(c, 0)
     betas = betas_of(config)
@@ -337,57 +249,6 @@ def _prior_batch(generator, x, labels, sigma2, config, seeds, z_start=None, reve
     log_w = run.log_w + float(betas[-1] - betas[0]) * (-0.5 * dim * math.log(2 * math.pi * sigma2))
     return log_w.cpu().numpy().reshape(-1, c), run.accept_rate.cpu().numpy().reshape(-1, c), \
         run.n_divergent.cpu().numpy().reshape(-1, c)
-
-
-def _posterior_batch(generator, x, labels, sigma2, config, seeds, latents):
-    """Posterior-started AIS for one batch (module doc): mode search, strata, annealing, defensive draws."""
-    n, c, d = x.shape[0], config.n_chains, generator.latent_dim
-    device, dtype = device_of(generator, x.device), _dtype_of(generator)
-    x = x.to(device, dtype)
-    labels = None if labels is None else labels.to(device)
-    modes = find_modes(generator, x, labels, sigma2, config.search, latents, seeds)
-    alloc = allocate(modes.log_weight, c)                                    # [n, c] mode of each chain
-    modes = restrict(modes, alloc)
-    img = torch.arange(n, device=device).repeat_interleave(c)
-    which = torch.as_tensor(alloc.reshape(-1), device=device)
-    mu, chol, s = modes.mu[img, which], modes.chol[img, which], modes.scale  # per chain [M, d], [M, d, d]
-    x_rep = x.repeat_interleave(c, 0)
-    lab_rep = None if labels is None else labels.repeat_interleave(c, 0)
-    loglik = make_loglik(generator, x_rep, lab_rep, sigma2)
-    log_prior_norm = -0.5 * d * math.log(2 * math.pi)
-
-    def to_z(u: Tensor) -> Tensor:
-        return mu + s * torch.linalg.solve_triangular(chol.transpose(1, 2), u[..., None], upper=True)[..., 0]
-
-    def g(u: Tensor) -> tuple[Tensor, Tensor]:
-        """``log p(x, z) − log q(z)`` (without the likelihood's normaliser) and its gradient in ``u``."""
-        z = to_z(u)
-        ll, grad_ll = loglik(z)
-        logq, grad_q = modes.log_density(z.view(n, c, d))
-        val = ll - 0.5 * z.double().pow(2).sum(1) + log_prior_norm - logq.reshape(-1)
-        grad_z = grad_ll - z - grad_q.reshape(-1, d)
-        return val, s * torch.linalg.solve_triangular(chol, grad_z[..., None], upper=False)[..., 0]
-
-    run = run_chains(g, config, betas_of(config), seeds, d, device, dtype, "posterior AIS")
-    norm = -0.5 * math.prod(generator.image_shape) * math.log(2 * math.pi * sigma2)
-    log_w = (run.log_w + norm).view(n, c)
-    counts = torch.as_tensor(np.stack([np.bincount(a, minlength=modes.mu.shape[1]) for a in alloc]), device=device)
-    n_k = torch.gather(counts, 1, torch.as_tensor(alloc, device=device)).double()
-    log_pi = torch.gather(modes.log_weight, 1, torch.as_tensor(alloc, device=device))
-    log_w = log_w + log_pi - n_k.log() + math.log(c)
-    # the defensive prior component: plain importance sampling (forward passes only)
-    m0 = config.prior_draws
-    z0 = Streams(seeds + DEFENSIVE_SEED_OFFSET, m0, d, device).normal().to(dtype)   # [n * m0, d]
-    with torch.no_grad():
-        r = (generator(z0, None if labels is None else labels.repeat_interleave(m0, 0)) - x.repeat_interleave(m0, 0))
-        ll0 = r.flatten(1).double().pow(2).sum(1) / (-2 * sigma2)
-    logq0, _ = modes.log_density(z0.view(n, m0, d))
-    lw0 = (ll0 - 0.5 * z0.double().pow(2).sum(1) + log_prior_norm + norm).view(n, m0) - logq0
-    lw0 = lw0 + modes.log_prior_weight - math.log(m0) + math.log(c)
-    best = modes.laplace.max(1).values + norm
-    evals = modes.n_passes.cpu().numpy() + config.n_chains * (config.gradient_evaluations + _pilot_evaluations(config)) + m0
-    return (log_w.cpu().numpy(), run.accept_rate.view(n, c).cpu().numpy(), run.n_divergent.view(n, c).cpu().numpy(),
-            lw0.cpu().numpy(), alloc, best.cpu().numpy(), evals)
 
 
 def ais_log_likelihood(
@@ -423,14 +284,14 @@ def ais_log_likelihood(
     log_w, rate, div = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64)
     defensive = np.empty((n, config.prior_draws if posterior else 0))
     mode, laplace = np.full((n, c), -1, dtype=np.int64), np.full(n, np.nan)
-    evals = np.full(n, c * (config.gradient_evaluations + _pilot_evaluations(config)), dtype=np.int64)
+    evals = np.full(n, c * (config.gradient_evaluations + pilot_evaluations(config)), dtype=np.int64)
     for lo in range(0, n, config.batch_size):
         hi = min(n, lo + config.batch_size)
         lab = None if labels is None else labels[lo:hi]
         if posterior:
             lat = None if latents is None else torch.as_tensor(latents)[lo:hi]
             (log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi], mode[lo:hi], laplace[lo:hi],
-             evals[lo:hi]) = _posterior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi], lat)
+             evals[lo:hi]) = posterior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi], lat)
         else:
             log_w[lo:hi], rate[lo:hi], div[lo:hi] = _prior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi])
     log_px = log_mean_exp(np.concatenate([log_w, defensive], axis=1), axis=-1) + np.log((c + defensive.shape[1]) / c)

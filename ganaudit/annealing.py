@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,7 +34,9 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ganaudit.hmc import LogLikAndGrad, hmc_transition, init_state
+from ganaudit.models.base import Generator
 
+SCHEDULES = ("sigmoid", "geometric", "linear")
 CHUNK = 32  # transitions whose random draws are made together per image (fixed: results must not depend on it)
 PILOT_SEED_OFFSET = 1 << 41  # the pilot pass's streams: far from any image's own seed
 
@@ -164,3 +167,86 @@ def tune_step_sizes(g: LogLikAndGrad, make_u0: Callable[[Streams], Tensor], beta
     n_real = len(betas) - 2
     where = np.clip(np.round(np.arange(n_real) / max(n_real - 1, 1) * (trace.shape[0] - 1)), 0, trace.shape[0] - 1)
     return trace[torch.as_tensor(where, dtype=torch.long, device=trace.device)]
+
+
+def schedule(name: str, n_steps: int, **kw: float) -> np.ndarray:
+    """Inverse temperatures ``betas`` float64 ``[n_steps + 1]``, 0 → 1, strictly increasing.
+
+    * ``"sigmoid"`` (Wu et al.): ``sigmoid(linspace(−r, r, n_steps + 1))`` rescaled to [0, 1];
+      keyword ``radius`` (default 4).
+    * ``"geometric"``: 0 then ``geomspace(start, 1, n_steps)``; keyword ``start`` (default 1e-4).
+    * ``"linear"``: ``linspace(0, 1, n_steps + 1)``.
+    """
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1 (got {n_steps})")
+    if name == "sigmoid":
+        r = float(kw.get("radius", 4.0))
+        s = 1.0 / (1.0 + np.exp(-np.linspace(-r, r, n_steps + 1)))
+        betas = (s - s[0]) / (s[-1] - s[0])
+    elif name == "geometric":
+        start = float(kw.get("start", 1e-4))
+        betas = np.concatenate([[0.0], np.geomspace(start, 1.0, n_steps)]) if n_steps > 1 else np.array([0.0, 1.0])
+    elif name == "linear":
+        betas = np.linspace(0.0, 1.0, n_steps + 1)
+    else:
+        raise ValueError(f"schedule name must be one of {SCHEDULES} (got {name!r})")
+    betas[0], betas[-1] = 0.0, 1.0
+    return betas.astype(np.float64)
+
+
+def betas_of(config: Any, n_steps: int | None = None) -> np.ndarray:
+    """The schedule of ``config`` (with ``n_steps`` temperatures instead of ``config.n_steps`` if given)."""
+    kw = {"radius": config.sigmoid_radius} if config.schedule == "sigmoid" else {}
+    if config.schedule == "geometric":
+        kw = {"start": config.geometric_start}
+    return schedule(config.schedule, config.n_steps if n_steps is None else n_steps, **kw)
+
+
+def dtype_of(generator: Generator) -> torch.dtype:
+    """Floating dtype of the generator's parameters (latents and images are cast to it); float32 if none."""
+    if isinstance(generator, torch.nn.Module):
+        for t in generator.parameters():
+            if t.is_floating_point():
+                return t.dtype
+    return torch.float32
+
+
+def make_loglik(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float):
+    """``z -> (−|x − G(z)|² / (2 sigma2) [M] float64, its gradient [M, d])`` with one forward + backward.
+
+    The Gaussian normaliser is a constant and is added to the log-weights once, at the end.
+    """
+    inv = 1.0 / sigma2
+
+    def loglik_and_grad(z: Tensor) -> tuple[Tensor, Tensor]:
+        with torch.enable_grad():
+            zq = z.detach().requires_grad_(True)
+            out = generator(zq, labels)
+            diff = (out - x).detach()
+            (grad,) = torch.autograd.grad(out, zq, grad_outputs=diff * (-inv))
+        ll = diff.flatten(1).double().pow(2).sum(1) * (-0.5 * inv)
+        return ll, grad
+
+    return loglik_and_grad
+
+
+def kernel_of(config: Any, step_size: float | Tensor | None = None, adapt: bool | None = None) -> Kernel:
+    return Kernel(config.n_leapfrog, config.step_size if step_size is None else step_size,
+                  config.step_tuning == "chain" if adapt is None else adapt, config.target_accept, config.adapt_rate,
+                  config.adapt_smoothing, config.step_size_min, config.step_size_max)
+
+
+def run_chains(g, config: Any, betas: np.ndarray, seeds: np.ndarray, dim: int, device: torch.device,
+               dtype: torch.dtype, desc: str, u0: Tensor | None = None):
+    """Anneal ``n_chains`` chains per image with the tempered part ``g`` (`ganaudit.annealing`), after a pilot
+    pass when ``config.step_tuning == "pilot"``. ``u0`` replaces the draw from the base N(0, I) (reverse AIS)."""
+    c = config.n_chains
+    kernel = kernel_of(config)
+    if config.step_tuning == "pilot":
+        steps = tune_step_sizes(g, lambda s: s.normal().to(dtype) if u0 is None else u0, betas,
+                                kernel, seeds, c, dim, device, config.pilot_steps,
+                                lambda n: betas_of(config, n) if betas[0] < betas[-1] else betas_of(config, n)[::-1].copy())
+        kernel = kernel_of(config, steps, adapt=False)
+    streams = Streams(seeds, c, dim, device)
+    start = streams.normal().to(dtype) if u0 is None else u0
+    return anneal(g, start, betas, kernel, streams, progress=config.progress, desc=desc)

@@ -11,7 +11,6 @@ the model (Grosse et al. 2015), and the exact log-likelihood of a linear-Gaussia
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
@@ -20,6 +19,7 @@ import torch
 from torch import Tensor
 
 from ganaudit.ais import AISConfig, AISResult, _prior_batch, _seeds, ais_log_likelihood, check_inputs
+from ganaudit.posterior_ais import posterior_reverse_batch
 from ganaudit.models.base import Generator, check_labels, device_of
 from ganaudit.stats import log_mean_exp
 
@@ -49,7 +49,8 @@ def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: flo
     """Reverse AIS (BDMC, Grosse et al. 2015): a stochastic upper bound on ``log p(x)``.
 
     Valid only for simulated data where ``z_true [N, d]`` is an exact posterior sample (see `simulate`). All
-    chains of an image start at ``z_true`` and run the prior-started schedule from ``beta = 1`` down to ``0``.
+    chains of an image start at ``z_true`` and run ``config``'s schedule from ``beta = 1`` down to ``0``: the
+    prior start's, or the posterior start's in the stratum each chain draws (`ganaudit.ais.posterior_reverse_batch`).
     """
     x, labels = check_inputs(generator, x, sigma2, labels)
     n, c = x.shape[0], config.n_chains
@@ -60,9 +61,13 @@ def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: flo
     log_w, rate, div = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64)
     for lo in range(0, n, config.batch_size):
         hi = min(n, lo + config.batch_size)
-        log_w[lo:hi], rate[lo:hi], div[lo:hi] = _prior_batch(
-            generator, x[lo:hi], None if labels is None else labels[lo:hi], sigma2, config, seeds[lo:hi],
-            z_start=z_true[lo:hi], reverse=True)
+        lab = None if labels is None else labels[lo:hi]
+        if config.start == "posterior":
+            log_w[lo:hi] = posterior_reverse_batch(generator, x[lo:hi], z_true[lo:hi], lab, sigma2, config, seeds[lo:hi])
+            rate[lo:hi], div[lo:hi] = np.nan, 0
+        else:
+            log_w[lo:hi], rate[lo:hi], div[lo:hi] = _prior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi],
+                                                                  z_start=z_true[lo:hi], reverse=True)
     log_w = -log_w  # per-chain upper-bound estimates of log p(x)
     return AISResult(log_px=-log_mean_exp(-log_w, axis=-1), log_w=log_w, accept_rate=rate, n_divergent=div,
                      config=config, log_w_defensive=np.empty((n, 0)))
@@ -73,13 +78,12 @@ def bdmc(generator: Generator, n: int, sigma2: float, labels: Tensor | None = No
     """Bidirectional Monte Carlo on ``n`` simulated images: forward (lower) and reverse (upper) AIS.
 
     Returns dict ``lower [n]``, ``upper [n]`` (float64 nats), ``gap`` (mean of ``upper − lower``, a bound on the
-    AIS error for data like the simulated), ``x``, ``z``. The reverse run is prior-started whatever
-    ``config.start`` is (an exact posterior sample is the start); the forward run uses ``config`` as given.
+    AIS error for data like the simulated), ``x``, ``z``. Both directions use ``config``'s estimator (for the
+    posterior start the reverse chains anneal in the strata of the same proposal, which depends on ``x`` only).
     """
     x, z = simulate(generator, n, sigma2, labels, seed)
     lo = ais_log_likelihood(generator, x, sigma2, labels, config, seed=seed + 1_000_003)
-    reverse = dataclasses.replace(config, start="prior")
-    up = ais_upper_bound(generator, x, z, sigma2, labels, reverse, seed=seed + 2_000_003)
+    up = ais_upper_bound(generator, x, z, sigma2, labels, config, seed=seed + 2_000_003)
     return {"lower": lo.log_px, "upper": up.log_px, "gap": float(np.mean(up.log_px - lo.log_px)), "x": x, "z": z}
 
 

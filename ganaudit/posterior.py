@@ -255,8 +255,7 @@ def _annealed_starts(generator: Generator, x: Tensor, labels: Tensor | None, sig
     step sizes adapted per chain: this only proposes where to look). Tempering finds basins by their mass at
     every temperature, which descent from nearby starts does not: on real images the mode with the most
     mass is often not the one nearest in pixel space."""
-    from ganaudit.ais import make_loglik, schedule
-    from ganaudit.annealing import Kernel, Streams, anneal
+    from ganaudit.annealing import Kernel, Streams, anneal, make_loglik, schedule
 
     c, d = cfg.anneal_chains, generator.latent_dim
     streams = Streams(np.asarray(seeds, dtype=np.int64) + SEARCH_STREAM_OFFSET, c, d, x.device)

@@ -253,6 +253,8 @@ def test_fig8_groups_extremes_and_correlation():
     assert len(grid) == 2 * 3
     assert legend(hist) == ["train (n=6)", "test (n=6)", "generated (n=6)", "constant_colour (n=6)"]
     assert hist.get_xlabel() == LL_XLABEL
+    with_bars = plots.fig8_likelihood("gan", gan, images, k=3, error_bars={"test": 12.5, "train": float("nan")})
+    assert legend(with_bars.subfigs[0].axes[0])[:2] == ["train (n=6)", "test (n=6, ±12.5 nats)"]
     kept = gan[gan.group != "generated_calibration"]
     best = kept.sort_values("bits_per_dim", ascending=False, kind="stable")
     assert [ax.get_title() for ax in grid[:3]] == [f"constant\ncolour\n{v:.2f}" for v in best.bits_per_dim[:3]]

@@ -32,7 +32,8 @@ def _ll_values(per_image: pd.DataFrame, exclude: Sequence[str]) -> dict[str, np.
 
 
 def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | None = None, k: int = 8,
-                    exclude: Sequence[str] = ("generated_calibration",), notes: Sequence[str] = ()) -> Figure:
+                    exclude: Sequence[str] = ("generated_calibration",), notes: Sequence[str] = (),
+                    error_bars: Mapping[str, float] | None = None) -> Figure:
     """Paper Fig 8: log-likelihood per image group; the top-k and bottom-k images by likelihood
     (over all groups); likelihood vs the average 8×8-patch coefficient of variation.
 
@@ -43,6 +44,7 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
             to skip the top/bottom panel.
         k: images in each of the top and bottom rows.
         exclude: groups left out (by default the calibration samples, which duplicate ``generated``).
+        error_bars: group → its error bar in nats (the largest change at a larger AIS budget), shown in the legend.
     """
     from ganaudit.stats import correlation
 
@@ -61,7 +63,8 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
         ax_h, sub, ax_s = fig.subfigures(1, 3, width_ratios=[5.5, mid, 5.5])
         ax_h = ax_h.subplots()
         ax_s = ax_s.subplots()
-        _group_hist(ax_h, _ll_values(df, ()), _LL_XLABEL, "Log-likelihood per group (dashed: medians)")
+        bars = {g: f", ±{v:.3g} nats" for g, v in (error_bars or {}).items() if np.isfinite(v)}
+        _group_hist(ax_h, _ll_values(df, ()), _LL_XLABEL, "Log-likelihood per group (dashed: medians)", extra=bars)
         if imgs is not None and len(df):
             kk = min(k, len(df))
             order = np.argsort(-df["bits_per_dim"].to_numpy(), kind="stable")

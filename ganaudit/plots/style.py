@@ -206,8 +206,8 @@ def _bins(values: Sequence[np.ndarray], max_bins: int = 30) -> np.ndarray:
 
 
 def _group_hist(ax: Axes, values: Mapping[str, np.ndarray], xlabel: str, title: str = "",
-                medians: bool = True) -> None:
-    """Overlaid density histograms (one step outline + light fill per group), legend with n."""
+                medians: bool = True, extra: Mapping[str, str] | None = None) -> None:
+    """Overlaid density histograms (one step outline + light fill per group), legend with n (and ``extra[g]``)."""
     values = {g: np.asarray(v, dtype=np.float64)[np.isfinite(v)] for g, v in values.items()}
     values = {g: v for g, v in values.items() if v.size}
     if not values:
@@ -219,7 +219,7 @@ def _group_hist(ax: Axes, values: Mapping[str, np.ndarray], xlabel: str, title: 
     for g in order:
         v = values[g]
         sns.histplot(x=v, bins=bins, stat="density", element="step", fill=True, alpha=0.25, color=colours[g],
-                     linewidth=1.5, ax=ax, label=f"{g} (n={v.size})")
+                     linewidth=1.5, ax=ax, label=f"{g} (n={v.size}{(extra or {}).get(g, '')})")
         if medians:
             ax.axvline(np.median(v), color=colours[g], ls="--", lw=1)
     ax.set_xlabel(xlabel)
