@@ -6,7 +6,7 @@ params), ``seed``, ``ganaudit_version``, ``torch_version``, ``git_commit``, ``cr
 ``complete = True``; `read` refuses a file without ``complete`` or with missing/misshapen datasets,
 with a one-line error naming the file.
 
-Layout: datasets live at slash paths (``groups/train/images``); nested dicts map to HDF5 groups.
+Artifact paths and contents: docs/architecture.md (Contracts). Layout: datasets live at slash paths (``groups/train/images``); nested dicts map to HDF5 groups.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Config logic the Snakefile needs, kept here so it is unit-tested: per-model spec checks, which image
 groups exist, the params each job receives (exactly the config values that shape its output), the shard
-ranges, and the library files each rule's script imports (its code inputs)."""
+ranges, and the library files each rule's script imports (its code inputs). See docs/architecture.md (data flow)."""
 
 from __future__ import annotations
 
