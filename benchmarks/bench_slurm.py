@@ -97,7 +97,7 @@ def main() -> None:
         (wd / f"bench_{shards}.yaml").write_text(yaml.safe_dump(bench_config(args.images, args.steps, shards, args.sigma2)))
     print(f"[upstream] data + default GAN, locally, in {wd}", flush=True)
     # targets before --configfile, which takes several values
-    dt, _ = run([SNAKEMAKE, "results/sigma/gan.json", "results/samples/gan.h5", "--cores", "2",
+    dt, _ = run([SNAKEMAKE, "results/sigma/gan.json", "results/samples/gan/generated.h5", "--cores", "2",
                  "--configfile", "bench_1.yaml"], wd)
     print(f"[upstream] {dt:.0f} s", flush=True)
 

@@ -30,9 +30,10 @@ def test_smoke_targets_exist_and_are_non_empty(smoke_run: Path):
     expected = [
         "tables/manifold_inference.csv", "tables/manifold_inference.md", "tables/table1.csv", "tables/table1.md",
         "tables/table2.csv", "tables/table2.md", "tables/table3.csv", "tables/density_inference.csv",
-        "tables/ais_validation.csv", "tables/inversion_validation.csv", "data/mnist.h5",
-        "models/gan/generator.pt", "models/ppca/generator.pt",
-        "inversion/gan/train.h5", "ais/gan/test.h5", "sigma/gan.json", "typicality/gan.csv",
+        "tables/ais_validation.csv", "tables/inversion_validation.csv", "tables/ll_per_group.md",
+        "data/mnist/train.h5", "data/mnist/animals.h5", "samples/gan/generated_calibration.h5",
+        "models/gan/generator.pt", "models/ppca/generator.pt", "inversion/gan/train.h5", "ais/gan/test.h5",
+        "ais_check/gan/test.h5", "baseline/test.h5", "sigma/gan.json", "typicality/gan.csv",
     ]
     for rel in expected:
         p = results / rel
