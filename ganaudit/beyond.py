@@ -279,7 +279,7 @@ def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual:
         frames[f"{key}/distances"] = res.distances
         frames[f"{key}/summary"] = res.summary
         frames[f"{key}/pairs"] = res.pairs
-        idx, nn = (torch.as_tensor(res.pairs[c].to_numpy(np.int64)) for c in ("index", "nn_index"))
+        idx, nn = (torch.as_tensor(np.array(res.pairs[c], dtype=np.int64)) for c in ("index", "nn_index"))
         images[key] = np.stack([_u8(samples[idx]), _u8(searched[key][nn])], axis=1)
     table = pd.concat([frames[f"{k}/summary"] for k in DISTANCES], ignore_index=True)
     frames["table"] = table

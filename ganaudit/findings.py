@@ -180,6 +180,13 @@ def _k(v: float) -> str:
     return "∞" if not np.isfinite(v) else f"{v:.3g}"
 
 
+def _estimate(r: Any) -> str:
+    """K̂ with its interval; one-sided when the pool had no collision."""
+    if not np.isfinite(r.k_hat):
+        return f"K̂ = ∞ (no collision; ≥ {_k(r.k_low)})"
+    return f"K̂ = {_k(r.k_hat)} [{_k(r.k_low)}, {_k(r.k_high)}]"
+
+
 def support_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
     """The GAN's support is far below the training images': under some distance the upper end of the samples'
     interval of K̂ lies below the lower end of the training images' (the interval's confidence is
@@ -197,9 +204,8 @@ def support_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
         gap = bool(s.k_high < t.k_low)
         if gap:
             below.append(str(dist))
-        parts.append(f"{dist}: samples K̂ = {_k(s.k_hat)} [{_k(s.k_low)}, {_k(s.k_high)}], training images "
-                     f"K̂ = {_k(t.k_hat)} [{_k(t.k_low)}, {_k(t.k_high)}] (τ = {t.tau:.3g}, pools {int(s.n_pool)} and "
-                     f"{int(t.n_pool)})")
+        parts.append(f"{dist}: samples {_estimate(s)}, training images {_estimate(t)} (τ = {t.tau:.3g}, pools "
+                     f"{int(s.n_pool)} and {int(t.n_pool)})")
     if not parts:
         return _cannot(f"no pair of sample and training rows for {gan}")
     return {"holds": Verdict.of(bool(below)), "text": "; ".join(parts) + ".",
@@ -239,8 +245,8 @@ def coverage_finding(classes: pd.DataFrame | None, spectrum: pd.DataFrame | None
             verdicts.append(bool((ratio >= MIN_CLASS_SHARE_RATIO).all()))
             parts.append(f"smallest share of a class relative to the data's {ratio.min():.2f}")
         tot = c[c["class"].astype(str) == "all"].iloc[0]
-        parts.append(f"total variation {tot.total_variation:.3f} between the label histograms, "
-                     f"{int(tot.n_missing)} classes never produced")
+        parts.append(f"total variation {tot.total_variation:.3f} between the label histograms, classes never "
+                     f"produced: {int(tot.n_missing)}")
     else:
         missing.append("class part not tested (no classifier or no test images in this run)")
     sp = spectrum[spectrum.model == gan].set_index("group") if spectrum is not None else pd.DataFrame()
@@ -249,8 +255,9 @@ def coverage_finding(classes: pd.DataFrame | None, spectrum: pd.DataFrame | None
         verdicts.append(bool(g >= (1 - MAX_DIRECTIONS_DROP) * t))
         frac = float(sp.fraction["generated"])
         ref = f", test images {int(sp.n_directions['test'])}" if "test" in sp.index else ""
+        change = f"{abs(100 * (1 - g / t)):.0f} % {'fewer' if g <= t else 'more'}" if t else "no training variance"
         parts.append(f"{g} directions hold {100 * frac:g} % of the samples' variance vs {t} for the training "
-                     f"images{ref} ({100 * (1 - g / t):+.0f} % fewer)" if t else "no training variance")
+                     f"images{ref} ({change})")
     elif "generated" in sp.index:
         missing.append(f"spectrum not compared (no training images): {int(sp.n_directions['generated'])} directions "
                        f"hold {100 * float(sp.fraction['generated']):g} % of the samples' variance "
