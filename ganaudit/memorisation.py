@@ -18,16 +18,24 @@ shifts, so a "not memorised" verdict is only as good as the distance; look at th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import binomtest, mannwhitneyu
 
+from ganaudit.beyond import DISTANCES, as_uint8, write_frames
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from ganaudit.distances import Perceptual
+
 __all__ = ["nearest_neighbours", "nearest_in_chunks", "MemorisationResult", "memorisation", "memorisation_from_neighbours",
-           "QUANTILES"]
+           "QUANTILES", "memorisation_audit"]
 
 QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5)
 """Quantiles of the nearest-training distance reported for samples and test images."""
@@ -174,3 +182,63 @@ def memorisation_from_neighbours(s_d: ArrayLike, s_i: ArrayLike, t_d: ArrayLike,
     order = np.lexsort((np.arange(len(s_d)), s_d))[:n_pairs]
     pairs = dist[dist.group == "samples"].iloc[order][["index", "nn_index", "distance", "flagged", "exact_copy"]]
     return MemorisationResult(dist, pd.DataFrame([row]), pairs.reset_index(drop=True), thr)
+
+
+# ---------------------------------------------------------------------------------------------- pipeline stage
+
+
+def _embed_chunks(images: Tensor, perceptual: Perceptual, chunk: int = 1000) -> Iterable[np.ndarray]:
+    for i in range(0, len(images), chunk):
+        yield perceptual.embed(images[i:i + chunk]).cpu().numpy()
+
+
+def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual: Perceptual, params: Mapping[str, Any]
+                       ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame]:
+    """The pipeline's memorisation stage: each sample's nearest training image against the test images'
+    (`memorisation_from_neighbours`), under L2 and ``perceptual``.
+
+    Args:
+        samples: ``[Ns, C, H, W]``, test: ``[Nt, C, H, W]``, train: ``[M, C, H, W]`` on the model scale.
+        params: ``beyond.memorisation``: ``max_train_perceptual`` caps the training images searched under the
+            perceptual distance (the first ones; their embedding is streamed in chunks of 1000, never held at
+            once); ``quantile`` and ``n_pairs`` as in `memorisation`.
+
+    Returns:
+        ``(tree, group_attrs, table)``: per distance key ``distances`` (group ∈ {samples, test}, index,
+        nn_index, distance, flagged, exact_copy), ``summary`` and ``pairs`` with ``pair_images`` uint8
+        ``[k, 2, C, H, W]`` (sample, its nearest training image); ``table``: the summaries, one row per distance.
+    """
+    import torch
+
+    from ganaudit.support import distance_features
+
+    cap = params.get("max_train_perceptual")
+    train_p = train if cap is None else train[:int(cap)]
+    searched = {"l2": train, "perceptual": train_p}
+    frames: dict[str, pd.DataFrame] = {}
+    images: dict[str, np.ndarray] = {}
+    for key in DISTANCES:
+        if key == "l2":
+            fs, ft, fr = distance_features(samples), distance_features(test), distance_features(train)
+            (s_d, s_i), (t_d, t_i) = nearest_neighbours(fs, fr), nearest_neighbours(ft, fr)
+            name = "L2"
+            del fr
+        else:
+            fs, ft = perceptual.embed(samples).cpu().numpy(), perceptual.embed(test).cpu().numpy()
+            (s_d, s_i), (t_d, t_i) = nearest_in_chunks([fs, ft], _embed_chunks(train_p, perceptual))
+            name = perceptual.name
+        del fs, ft
+        res = memorisation_from_neighbours(s_d, s_i, t_d, t_i, len(searched[key]), name, params["quantile"],
+                                           params["n_pairs"])
+        frames[f"{key}/distances"] = res.distances
+        frames[f"{key}/summary"] = res.summary
+        frames[f"{key}/pairs"] = res.pairs
+        idx, nn = (torch.as_tensor(np.array(res.pairs[c], dtype=np.int64)) for c in ("index", "nn_index"))
+        images[key] = np.stack([as_uint8(samples[idx]), as_uint8(searched[key][nn])], axis=1)
+    table = pd.concat([frames[f"{k}/summary"] for k in DISTANCES], ignore_index=True)
+    frames["table"] = table
+    tree, gattrs = write_frames(frames)
+    for key in DISTANCES:
+        tree[key]["pair_images"] = images[key]
+        gattrs[key] = {"distance": frames[f"{key}/summary"].distance.iloc[0]}
+    return tree, gattrs, table

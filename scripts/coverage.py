@@ -1,8 +1,8 @@
 """Mode coverage of one GAN: its samples' label histogram and class agreement under the pipeline's classifier,
-and their covariance spectrum against the training and test images' (`ganaudit.beyond.coverage_audit`). Parts
+and their covariance spectrum against the training and test images' (`ganaudit.coverage.coverage_audit`). Parts
 whose inputs the run lacks (no training images, no classifier) are skipped and named in the notes."""
 
-from ganaudit import beyond, data, runtime, store
+from ganaudit import beyond, coverage, data, runtime, store
 from ganaudit.models import registry
 
 
@@ -20,7 +20,7 @@ def main(generator_path: str, train_path: str | None, test_path: str | None, cla
         skipped.append("reference spectra and label histogram skipped: no training or test images in this run")
     elif classifier is None:
         skipped.append("label histogram and class agreement skipped: no classifier (classifier.enabled: false)")
-    tree, group_attrs, table, notes = beyond.coverage_audit(
+    tree, group_attrs, table, notes = coverage.coverage_audit(
         pool, p, classifier, data.to_model_scale(train.images) if train is not None else None,
         data.to_model_scale(test.images) if test is not None else None,
         test.labels if test is not None else None, skipped)

@@ -1,7 +1,7 @@
 """Memorisation test of one GAN: each sample's nearest training image against the test images' nearest training
-images, under L2 and the perceptual distance (`ganaudit.beyond.memorisation_audit`)."""
+images, under L2 and the perceptual distance (`ganaudit.memorisation.memorisation_audit`)."""
 
-from ganaudit import beyond, data, distances, runtime, store
+from ganaudit import beyond, data, distances, memorisation, runtime, store
 from ganaudit.models import registry
 
 
@@ -14,7 +14,7 @@ def main(generator_path: str, train_path: str, test_path: str, out_path: str, pa
     seed = runtime.seed_for(params["seed"], "memorisation")
     pool = beyond.model_pool(G, p["n_samples"], seed, train.labels)
     perceptual = distances.perceptual_from_config(params["perceptual"], dev)
-    tree, group_attrs, table = beyond.memorisation_audit(pool.images.float(), data.to_model_scale(test.images),
+    tree, group_attrs, table = memorisation.memorisation_audit(pool.images.float(), data.to_model_scale(test.images),
                                                          data.to_model_scale(train.images), perceptual, p)
     attrs = store.provenance(params, seed)
     attrs.update(perceptual_metric=perceptual.name, perceptual_backend=perceptual.backend, notes=[])

@@ -1,7 +1,7 @@
 """Birthday-paradox support estimate of one GAN (Arora & Zhang 2017): a pool of its samples against a pool of
-training images, under L2 and the perceptual distance (`ganaudit.beyond.support_audit`)."""
+training images, under L2 and the perceptual distance (`ganaudit.support.support_audit`)."""
 
-from ganaudit import beyond, data, distances, runtime, store
+from ganaudit import beyond, data, distances, runtime, store, support
 from ganaudit.models import registry
 
 
@@ -14,7 +14,7 @@ def main(generator_path: str, train_path: str, out_path: str, params: dict) -> N
     pool = beyond.model_pool(G, p["n_samples"], seed, train.labels)
     reference = data.to_model_scale(train.images[:p["n_reference"]])
     perceptual = distances.perceptual_from_config(params["perceptual"], dev)
-    tree, group_attrs, table = beyond.support_audit(pool.images.float(), reference, perceptual, p, seed)
+    tree, group_attrs, table = support.support_audit(pool.images.float(), reference, perceptual, p, seed)
     attrs = store.provenance(params, seed)
     attrs.update(perceptual_metric=perceptual.name, perceptual_backend=perceptual.backend, notes=[])
     store.write(out_path, tree, attrs, group_attrs)

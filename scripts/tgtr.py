@@ -1,7 +1,7 @@
 """Train on generated, test on real for one GAN: the pipeline's classifier trained on its samples and on as many
-real training images, both tested on the real test images (`ganaudit.beyond.tgtr_audit`)."""
+real training images, both tested on the real test images (`ganaudit.tgtr.tgtr_audit`)."""
 
-from ganaudit import beyond, data, runtime, store
+from ganaudit import data, runtime, store, tgtr
 from ganaudit.models import registry
 
 
@@ -10,7 +10,7 @@ def main(generator_path: str, train_path: str, test_path: str, out_path: str, pa
     train = data.read_group(train_path, "train", image_shape=G.image_shape)
     test = data.read_group(test_path, "test", image_shape=G.image_shape)
     seed = runtime.seed_for(params["seed"], "tgtr")
-    tree, group_attrs, table, notes = beyond.tgtr_audit(G, data.to_model_scale(train.images), train.labels,
+    tree, group_attrs, table, notes = tgtr.tgtr_audit(G, data.to_model_scale(train.images), train.labels,
                                                         data.to_model_scale(test.images), test.labels,
                                                         params["tgtr"]["n"], params["train"], seed)
     attrs = store.provenance(params, seed)

@@ -1,5 +1,5 @@
-"""ganaudit.beyond: the tests beyond the paper as pipeline stages, on toy models with known answers, and their
-artifacts read back the way the table and figure rules read them."""
+"""The pipeline stages of the tests beyond the paper (`ganaudit.beyond` and each test's ``*_audit``), on toy
+models with known answers, and their artifacts read back the way the table and figure rules read them."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganaudit import beyond, memorisation, stats, store
+from ganaudit import beyond, coverage, memorisation, stats, store, support, tgtr
 from ganaudit.distances import get_perceptual
 
 SHAPE = (1, 8, 8)
@@ -78,7 +78,7 @@ def test_support_of_a_generator_of_k_images_against_distinct_training_images(per
     samples = beyond.model_pool(g, 300, seed=0).images
     reference = torch.as_tensor(rng.uniform(-1, 1, (300, *SHAPE)), dtype=torch.float32)
     params = dict(sizes=[5, 10, 20, 30, 40], alpha=0.05, n_batches=200, confidence=0.95, n_bootstrap=50, n_pairs=6)
-    tree, attrs, table = beyond.support_audit(samples, reference, perceptual, params, seed=0)
+    tree, attrs, table = support.support_audit(samples, reference, perceptual, params, seed=0)
     rows = table.set_index(["distance", "pool"])
     for name in ("L2", perceptual.name):
         s, t = rows.loc[(name, "samples")], rows.loc[(name, "training images")]
@@ -90,7 +90,7 @@ def test_support_of_a_generator_of_k_images_against_distinct_training_images(per
     assert (pairs["distance"] == 0).all() and pairs["collision"].all()
     with pytest.raises(ValueError, match=r"beyond.support.sizes: the largest batch size 400 exceeds the pool of 300 "
                                          r"model samples \(beyond.support.n_samples"):
-        beyond.support_audit(samples, reference, perceptual, {**params, "sizes": [5, 400]}, seed=0)
+        support.support_audit(samples, reference, perceptual, {**params, "sizes": [5, 400]}, seed=0)
 
 
 def test_memorisation_finds_copies_under_both_distances_and_the_artifact_reads_back(tmp_path, perceptual):
@@ -100,7 +100,7 @@ def test_memorisation_finds_copies_under_both_distances_and_the_artifact_reads_b
     samples = torch.as_tensor(rng.uniform(-1, 1, (60, *SHAPE)), dtype=torch.float32)
     samples[[3, 7]] = train[[11, 200]]
     params = dict(max_train_perceptual=130, quantile=0.05, n_pairs=4)
-    out = beyond.memorisation_audit(samples, test, train, perceptual, params)
+    out = memorisation.memorisation_audit(samples, test, train, perceptual, params)
     table = out[2].set_index("distance")
     assert table.n_copies.tolist() == [2, 1]                          # the perceptual search stops at image 129
     assert table.n_train.tolist() == [250, 130] and table.loc["L2"].binom_p > 0.01
@@ -137,7 +137,7 @@ def test_coverage_of_a_model_that_turns_class_1_into_class_0(tmp_path):
     rng = np.random.default_rng(3)
     real = torch.as_tensor(rng.uniform(-1, 1, (50, *SHAPE)), dtype=torch.float32)
     test_labels = (real.flatten(1).mean(1) > 0).long().numpy()
-    out = beyond.coverage_audit(pool, {"n_reference": 30, "fraction": 0.99}, MeanClassifier(), real, real, test_labels)
+    out = coverage.coverage_audit(pool, {"n_reference": 30, "fraction": 0.99}, MeanClassifier(), real, real, test_labels)
     table, notes = out[2], out[3]
     per = table[table["class"] != "all"].set_index("class")
     assert per.p_samples.tolist() == [1.0, 0.0] and per.agreement["0"] == 1.0 and per.agreement["1"] == 0.0
@@ -153,7 +153,7 @@ def test_coverage_of_a_model_that_turns_class_1_into_class_0(tmp_path):
 def test_coverage_without_data_keeps_the_samples_spectrum_and_says_why():
     g = Templates(torch.as_tensor(np.random.default_rng(4).uniform(-1, 1, (5, *SHAPE)), dtype=torch.float32))
     pool = beyond.model_pool(g, 50, seed=0)
-    tree, attrs, table, notes = beyond.coverage_audit(pool, {"n_reference": 30, "fraction": 0.99},
+    tree, attrs, table, notes = coverage.coverage_audit(pool, {"n_reference": 30, "fraction": 0.99},
                                                       skipped=["label histogram skipped: no classifier"])
     assert table.empty and notes == ["label histogram skipped: no classifier"]
     assert tree["spectrum"]["group"].tolist() == ["generated"]
@@ -163,7 +163,7 @@ def test_coverage_without_data_keeps_the_samples_spectrum_and_says_why():
 def test_tgtr_skips_an_unconditional_generator():
     g = Templates(torch.zeros(2, *SHAPE))
     x = torch.zeros(4, *SHAPE)
-    tree, attrs, table, notes = beyond.tgtr_audit(g, x, np.zeros(4, np.int64), x, np.zeros(4, np.int64), 4, {}, 0)
+    tree, attrs, table, notes = tgtr.tgtr_audit(g, x, np.zeros(4, np.int64), x, np.zeros(4, np.int64), 4, {}, 0)
     assert table.empty and notes[0].startswith("skipped: the generator is unconditional")
 
 

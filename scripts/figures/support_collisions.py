@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from ganaudit import beyond, runtime, store  # noqa: E402
+from ganaudit.support import THRESHOLD_FIELDS  # noqa: E402
 from ganaudit.plots import beyond as beyond_plots, style  # noqa: E402
 
 
@@ -15,7 +16,7 @@ def main(artifact: str, png: str, pdf: str, model: str, params: dict) -> None:
         estimates[name] = beyond.read_frame(artifact, f"{key}/estimates")
         pairs[name] = beyond.read_frame(artifact, f"{key}/pairs")
         d = store.read(artifact, [f"{key}/threshold", f"{key}/pair_images"])
-        thresholds[name] = dict(zip(beyond.THRESHOLD_FIELDS, d[f"{key}/threshold"]))
+        thresholds[name] = dict(zip(THRESHOLD_FIELDS, d[f"{key}/threshold"]))
         images[name] = d[f"{key}/pair_images"]
     fig = beyond_plots.support_collisions(model, curves, estimates, thresholds, pairs, images,
                                           params["n_examples"], beyond.read_notes(artifact))
