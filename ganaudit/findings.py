@@ -248,7 +248,7 @@ def coverage_finding(classes: pd.DataFrame | None, spectrum: pd.DataFrame | None
         parts.append(f"total variation {tot.total_variation:.3f} between the label histograms, classes never "
                      f"produced: {int(tot.n_missing)}")
     else:
-        missing.append("class part not tested (no classifier or no test images in this run)")
+        missing.append("class part not tested: no classifier or no test images in this run")
     sp = spectrum[spectrum.model == gan].set_index("group") if spectrum is not None else pd.DataFrame()
     if "generated" in sp.index and "train" in sp.index:
         g, t = int(sp.n_directions["generated"]), int(sp.n_directions["train"])
@@ -259,13 +259,11 @@ def coverage_finding(classes: pd.DataFrame | None, spectrum: pd.DataFrame | None
         parts.append(f"{g} directions hold {100 * frac:g} % of the samples' variance vs {t} for the training "
                      f"images{ref} ({change})")
     elif "generated" in sp.index:
-        missing.append(f"spectrum not compared (no training images): {int(sp.n_directions['generated'])} directions "
-                       f"hold {100 * float(sp.fraction['generated']):g} % of the samples' variance "
-                       f"(N = {int(sp.n_images['generated'])})")
+        missing.append(f"spectrum not compared, no training images: {int(sp.n_directions['generated'])} directions "
+                       f"hold {100 * float(sp.fraction['generated']):g} % of the variance of "
+                       f"{int(sp.n_images['generated'])} samples")
     if not verdicts:
-        out = _cannot("; ".join(missing) or f"no coverage rows for {gan}")
-        out["text"] = "; ".join(missing) + "." if missing else ""
-        return out
+        return _cannot("; ".join(missing) or f"no coverage rows for {gan}")
     return {"holds": Verdict.of(all(verdicts)), "text": "; ".join(parts + missing) + ".", "reason": ""}
 
 

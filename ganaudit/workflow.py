@@ -203,11 +203,11 @@ def beyond_plan(config: dict[str, Any]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for test in BEYOND_TESTS:
         if not config["beyond"][test]["enabled"]:
-            out[test] = f"disabled in the config (beyond.{test}.enabled: false)"
+            out[test] = f"disabled in the config: beyond.{test}.enabled is false"
         elif not gans:
             out[test] = "no model has role gan"
         elif not has_train and test != "coverage":
-            out[test] = "no training images in this run (dataset.source.kind: none)"
+            out[test] = "no training images in this run: dataset.source.kind is none"
         else:
             out[test] = None
     return out

@@ -92,13 +92,13 @@ def test_beyond_plan_says_which_tests_run_and_why_not():
     faces = beyond_plan(_config("faces.yaml"))
     assert faces["coverage"] is None                                   # the samples' own spectrum needs no data
     assert faces["support"] == faces["memorisation"] == faces["tgtr"] == (
-        "no training images in this run (dataset.source.kind: none)")
+        "no training images in this run: dataset.source.kind is none")
     cfg = _config()
     cfg["beyond"]["tgtr"]["enabled"] = False
-    assert beyond_plan(cfg)["tgtr"] == "disabled in the config (beyond.tgtr.enabled: false)"
+    assert beyond_plan(cfg)["tgtr"] == "disabled in the config: beyond.tgtr.enabled is false"
     for spec in cfg["models"].values():
         spec["role"] = "baseline"
-    assert set(beyond_plan(cfg).values()) == {"no model has role gan", "disabled in the config (beyond.tgtr.enabled: false)"}
+    assert set(beyond_plan(cfg).values()) == {"no model has role gan", "disabled in the config: beyond.tgtr.enabled is false"}
 
 
 def test_latent_sweep_needs_one_kind_at_several_latent_sizes():

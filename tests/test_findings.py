@@ -245,15 +245,15 @@ def test_beyond_tests_the_run_did_not_make_say_why(tmp_path):
     pd.DataFrame({"model": [], "class": []}).to_csv(tmp_path / "coverage.csv", index=False)
     pd.DataFrame([{"model": "gan", "group": "generated", "n_images": 60, "n_directions": 40, "fraction": 0.99}]
                  ).to_csv(tmp_path / "coverage_spectrum.csv", index=False)
-    why = "no training images in this run (dataset.source.kind: none)"
+    why = "no training images in this run: dataset.source.kind is none"
     s = findings.summarise(tmp_path, "gan", {"support": why, "memorisation": why, "coverage": None, "tgtr": why})
     b = s["beyond"]
     assert b["support"]["holds"] is b["memorisation"]["holds"] is b["tgtr"]["holds"] is Verdict.CANNOT_TEST
     assert b["coverage"]["holds"] is Verdict.CANNOT_TEST
-    assert b["coverage"]["text"] == ("class part not tested (no classifier or no test images in this run); spectrum not "
-                                     "compared (no training images): 40 directions hold 99 % of the samples' variance "
-                                     "(N = 60).")
+    assert b["coverage"]["reason"] == ("class part not tested: no classifier or no test images in this run; spectrum "
+                                       "not compared, no training images: 40 directions hold 99 % of the variance of "
+                                       "60 samples")
     text = findings.render("$v_support|$v_coverage", s, {"dataset": {"name": "f", "classes": [0]},
                                                          "ais": {"preset": "paper", "overrides": {}}})
     assert text.split("|")[0] == f"**cannot be tested in this run** ({why})"
-    assert text.split("|")[1].startswith("**cannot be tested in this run** (class part not tested")
+    assert text.split("|")[1] == f"**cannot be tested in this run** ({b['coverage']['reason']})"
