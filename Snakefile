@@ -28,6 +28,7 @@ include: "rules/models.smk"
 include: "rules/inversion.smk"
 include: "rules/density.smk"
 include: "rules/typicality.smk"
+include: "rules/beyond.smk"
 include: "rules/figures.smk"
 include: "rules/report.smk"
 
@@ -43,6 +44,11 @@ localrules:
     density_inference,
     table2,
     findings,
+    support_table,
+    memorisation_table,
+    coverage_table,
+    tgtr_table,
+    latent_sweep,
 
 
 # The front page: this configuration's findings page once the findings rule has made it, else a page

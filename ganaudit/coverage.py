@@ -17,16 +17,24 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import chi2_contingency
 
+from ganaudit.beyond import write_frames
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from ganaudit.models.base import Samples
+
 __all__ = ["label_histogram", "ModeCoverage", "mode_coverage", "conditional_agreement", "covariance_spectrum",
-           "n_directions", "compare_spectra"]
+           "n_directions", "compare_spectra", "coverage_audit"]
 
 
 def _array(x: object, dtype: type | None = None) -> np.ndarray:
@@ -144,3 +152,72 @@ def compare_spectra(images: Mapping[str, ArrayLike], fraction: float = 0.99) -> 
         summ.append({"group": g, "n_images": len(_array(x)), "total_variance": float(tot),
                      "n_directions": n_directions(e, fraction), "fraction": fraction})
     return pd.concat(spec, ignore_index=True), pd.DataFrame(summ)
+
+
+# ---------------------------------------------------------------------------------------------- pipeline stage
+
+
+def coverage_audit(samples: Samples, params: Mapping[str, Any], classifier: Any | None = None,
+                   train: Tensor | None = None, test: Tensor | None = None, test_labels: np.ndarray | None = None,
+                   skipped: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame, list[str]]:
+    """The pipeline's coverage stage: `mode_coverage` and `conditional_agreement` under the pipeline's
+    classifier, and `compare_spectra`.
+
+    Args:
+        samples: the model's samples (`model_pool`; ``labels`` the requested classes, None if unconditional).
+        params: ``beyond.coverage`` (``n_reference``, ``fraction``).
+        classifier: the pipeline's classifier (`ganaudit.models.classifier.Classifier`) or None.
+        train, test: ``[M, C, H, W]`` real images (model scale), the reference spectra (first ``n_reference``);
+            the test images are also what the data's label histogram is measured on: the classifier's
+            predictions on them, so its own errors enter both histograms alike. ``test_labels`` are their true
+            classes (the classifier's accuracy on them goes in a note).
+        skipped: why parts cannot be made (no classifier, no training images), written to the notes.
+
+    Returns:
+        ``(tree, group_attrs, table, notes)``: frames ``classes`` (class, n_samples, p_samples, n_data, p_data,
+        agreement, n_requested; a last row ``all`` with the total variation distance, the chi-square p-value and
+        the classes never produced), ``spectra`` (group, rank, eigenvalue, explained, cumulative), ``spectrum``
+        (group, n_images, total_variance, n_directions, fraction, directions_vs_train) and ``table`` (= classes).
+    """
+    notes = list(skipped)
+    frames: dict[str, pd.DataFrame] = {}
+    if classifier is not None and test is not None:
+        from ganaudit.models.classifier import predict_and_features
+
+        k = int(classifier.n_classes)
+        pred, _ = predict_and_features(classifier, samples.images.float())
+        pred_data, _ = predict_and_features(classifier, test.float())
+        mc = mode_coverage(pred, pred_data, k)
+        classes = mc.table.assign(**{"class": mc.table["class"].astype(str)})
+        if samples.labels is not None:
+            agree = conditional_agreement(pred, samples.labels.numpy(), k)
+            classes["n_requested"] = agree.n.to_numpy()[:k]
+            classes["agreement"] = agree.agreement.to_numpy()[:k]
+            overall = float(agree.agreement.iloc[-1])
+        else:
+            classes["n_requested"] = 0
+            classes["agreement"] = np.nan
+            overall = float("nan")
+            notes.append("class agreement: the generator is unconditional (no requested classes)")
+        total = {"class": "all", "n_samples": int(mc.table.n_samples.sum()), "p_samples": 1.0,
+                 "n_data": int(mc.table.n_data.sum()), "p_data": 1.0, "n_requested": int(classes.n_requested.sum()),
+                 "agreement": overall, "total_variation": mc.total_variation, "chi2_p": mc.p_value,
+                 "n_missing": mc.n_missing}
+        frames["classes"] = pd.concat([classes, pd.DataFrame([total])], ignore_index=True)
+        if test_labels is not None and len(test_labels) == len(pred_data):
+            notes.append(f"the classifier labels {np.mean(pred_data == np.asarray(test_labels)):.4f} of the "
+                         f"{len(pred_data)} test images correctly (the data histogram is its predictions on them)")
+    sets = {"generated": samples.images}
+    n_ref = int(params["n_reference"])
+    for g, x in (("train", train), ("test", test)):
+        if x is not None and len(x) >= 2:
+            sets[g] = x[:n_ref]
+    spectra, summary = compare_spectra({g: x.double().numpy() for g, x in sets.items()}, params["fraction"])
+    base = summary.set_index("group").n_directions.get("train", np.nan)
+    summary["directions_vs_train"] = summary.n_directions / base if base else np.nan
+    frames["spectra"] = spectra
+    frames["spectrum"] = summary
+    table = frames.get("classes", pd.DataFrame({"class": []}))
+    frames["table"] = table
+    tree, gattrs = write_frames(frames)
+    return tree, gattrs, table, notes

@@ -34,6 +34,31 @@ NEAR_CHANCE_AUROC = 0.6
 TYPICAL_FRACTION_RATIO = 0.5
 
 
+# Tests beyond the paper (ganaudit.beyond; the findings page's second part). Each is a statement about the GAN
+# that holds, does not hold, or cannot be tested; the numbers below decide it.
+
+#: Memorisation: a sample set counts as copying when more of its samples fall below the q-quantile of the test
+#: images' nearest-training distances than fresh data would put there, at a one-sided binomial p below this
+#: (under either distance; with two distances a fresh-data model is called a copier at most ~2 % of the time).
+MEMORISATION_P = 0.01
+#: Coverage: the classifier must assign at least this fraction of the samples asked for a class to that class.
+#: The pipeline's classifier is right on ≥ 98 % of real test images (0.993 on MNIST 0–2), so below 0.9 the class
+#: is produced badly or turned into another — ten times the classifier's own error, not its noise.
+MIN_CLASS_AGREEMENT = 0.9
+#: Coverage, unconditional models: every class the data has must get at least this share of its data share
+#: (a class at under half its frequency is a starved mode).
+MIN_CLASS_SHARE_RATIO = 0.5
+#: Coverage: the samples' covariance spectrum may need at most this fraction fewer directions (holding 99 % of
+#: the variance) than as many training images. Two disjoint sets of 1000 real MNIST images (digits 0–2) need
+#: 242, 246 and 241 directions, within 2 % of each other; 10 % is five times that spread.
+MAX_DIRECTIONS_DROP = 0.10
+#: Train on generated, test on real: the classifier trained on samples must be within this many percentage
+#: points of the one trained on as many real images. Retraining on 1000 real MNIST images (digits 0–2) with five
+#: seeds spanned 98.5–99.1 % (0.6 points); the gap of two retrained classifiers varies by ~0.35 points (one
+#: standard deviation), so 1 point is about three of them.
+TGTR_MAX_GAP_POINTS = 1.0
+
+
 class Verdict(Enum):
     """The verdict on one finding in this run."""
 
@@ -144,7 +169,147 @@ def typicality_finding(table2: pd.DataFrame, gan: str) -> dict[str, Any]:
             else Verdict.of(bool(train < TYPICAL_FRACTION_RATIO * at.get("generated", np.nan)))}
 
 
-def summarise(tables_dir: str | Path, gan: str) -> dict[str, Any]:
+# ---------------------------------------------------------------------------------------------- beyond the paper
+
+
+def _cannot(reason: str) -> dict[str, Any]:
+    return {"holds": Verdict.CANNOT_TEST, "reason": reason, "text": ""}
+
+
+def _k(v: float) -> str:
+    return "∞" if not np.isfinite(v) else f"{v:.3g}"
+
+
+def _estimate(r: Any) -> str:
+    """K̂ with its interval; one-sided when the pool had no collision."""
+    if not np.isfinite(r.k_hat):
+        return f"K̂ = ∞ (no collision; ≥ {_k(r.k_low)})"
+    return f"K̂ = {_k(r.k_hat)} [{_k(r.k_low)}, {_k(r.k_high)}]"
+
+
+def support_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
+    """The GAN's support is far below the training images': under some distance the upper end of the samples'
+    interval of K̂ lies below the lower end of the training images' (the interval's confidence is
+    ``beyond.support.confidence``). The birthday test only ever overstates a model's support (noise keeps
+    near-duplicates apart), so a gap under one distance suffices; the figure's pairs must still be looked at."""
+    sub = table[table.model == gan]
+    if sub.empty:
+        return _cannot(f"no support rows for {gan}")
+    parts, below = [], []
+    for dist, d in sub.groupby("distance", sort=False):
+        rows = d.set_index("pool")
+        if not {"samples", "training images"} <= set(rows.index):
+            continue
+        s, t = rows.loc["samples"], rows.loc["training images"]
+        gap = bool(s.k_high < t.k_low)
+        if gap:
+            below.append(str(dist))
+        parts.append(f"{dist}: samples {_estimate(s)}, training images {_estimate(t)} (τ = {t.tau:.3g}, pools "
+                     f"{int(s.n_pool)} and {int(t.n_pool)})")
+    if not parts:
+        return _cannot(f"no pair of sample and training rows for {gan}")
+    return {"holds": Verdict.of(bool(below)), "text": "; ".join(parts) + ".",
+            "below": ", ".join(below) or "none", "reason": ""}
+
+
+def memorisation_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
+    """No sample is a copy: under every distance no exact copy, and samples fall below the ``quantile`` of the test
+    images' nearest-training distances no more often than chance (one-sided binomial p ≥ `MEMORISATION_P`)."""
+    sub = table[table.model == gan]
+    if sub.empty:
+        return _cannot(f"no memorisation rows for {gan}")
+    ok = bool(((sub.binom_p >= MEMORISATION_P) & (sub.n_copies == 0)).all())
+    text = "; ".join(f"{r.distance}: {int(r.n_flagged)} of {int(r.n_samples)} samples below the {r.quantile:g}-quantile "
+                     f"of the test images' distances (expected {r.quantile * r.n_samples:.0f}, p = {r.binom_p:.2g}), "
+                     f"{int(r.n_copies)} exact copies, median distance {r.median_ratio:.2f} × the test images' "
+                     f"(nearest of {int(r.n_train)} training images)" for r in sub.itertuples())
+    return {"holds": Verdict.of(ok), "text": text + ".", "reason": ""}
+
+
+def coverage_finding(classes: pd.DataFrame | None, spectrum: pd.DataFrame | None, gan: str) -> dict[str, Any]:
+    """Every class is produced and no direction of variation is dropped: the classifier's agreement with the
+    requested class is ≥ `MIN_CLASS_AGREEMENT` for every class (an unconditional model: every class gets ≥
+    `MIN_CLASS_SHARE_RATIO` of its data share), and the samples need ≥ (1 − `MAX_DIRECTIONS_DROP`) × the training
+    images' directions to hold the variance fraction. A part the run cannot make is named and left out; with
+    neither part the test cannot be made."""
+    parts, verdicts, missing = [], [], []
+    c = classes[classes.model == gan] if classes is not None else pd.DataFrame()
+    per = c[c["class"].astype(str) != "all"] if len(c) else c
+    if len(per):
+        if per.agreement.notna().all():
+            worst = per.loc[per.agreement.idxmin()]
+            verdicts.append(bool(per.agreement.min() >= MIN_CLASS_AGREEMENT))
+            parts.append(f"lowest class agreement {worst.agreement:.3f} (class {worst['class']})")
+        else:
+            ratio = (per.p_samples / per.p_data.where(per.p_data > 0)).dropna()
+            verdicts.append(bool((ratio >= MIN_CLASS_SHARE_RATIO).all()))
+            parts.append(f"smallest share of a class relative to the data's {ratio.min():.2f}")
+        tot = c[c["class"].astype(str) == "all"].iloc[0]
+        parts.append(f"total variation {tot.total_variation:.3f} between the label histograms, classes never "
+                     f"produced: {int(tot.n_missing)}")
+    else:
+        missing.append("class part not tested: no classifier or no test images in this run")
+    sp = spectrum[spectrum.model == gan].set_index("group") if spectrum is not None else pd.DataFrame()
+    if "generated" in sp.index and "train" in sp.index:
+        g, t = int(sp.n_directions["generated"]), int(sp.n_directions["train"])
+        verdicts.append(bool(g >= (1 - MAX_DIRECTIONS_DROP) * t))
+        frac = float(sp.fraction["generated"])
+        ref = f", test images {int(sp.n_directions['test'])}" if "test" in sp.index else ""
+        change = f"{abs(100 * (1 - g / t)):.0f} % {'fewer' if g <= t else 'more'}" if t else "no training variance"
+        parts.append(f"{g} directions hold {100 * frac:g} % of the samples' variance vs {t} for the training "
+                     f"images{ref} ({change})")
+    elif "generated" in sp.index:
+        missing.append(f"spectrum not compared, no training images: {int(sp.n_directions['generated'])} directions "
+                       f"hold {100 * float(sp.fraction['generated']):g} % of the variance of "
+                       f"{int(sp.n_images['generated'])} samples")
+    if not verdicts:
+        return _cannot("; ".join(missing) or f"no coverage rows for {gan}")
+    return {"holds": Verdict.of(all(verdicts)), "text": "; ".join(parts + missing) + ".", "reason": ""}
+
+
+def tgtr_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
+    """A classifier trained on the GAN's samples is as good as one trained on as many real images: its accuracy
+    on the real test images is within `TGTR_MAX_GAP_POINTS` points."""
+    row = table[(table.model == gan) & (table["class"].astype(str) == "all")]
+    if row.empty:
+        return _cannot("the generator is unconditional (each sample needs a class)")
+    r = row.iloc[0]
+    gap = float(r.gap_points)
+    return {"holds": Verdict.of(bool(gap <= TGTR_MAX_GAP_POINTS)), "reason": "", "gap": gap,
+            "text": f"test accuracy {100 * r.accuracy_generated:.1f} % trained on {int(r.n_train)} samples vs "
+                    f"{100 * r.accuracy_real:.1f} % trained on {int(r.n_train)} real images: {gap:.1f} points apart."}
+
+
+BEYOND_FINDINGS = {"support": ("support.csv",), "memorisation": ("memorisation.csv",),
+                   "coverage": ("coverage.csv", "coverage_spectrum.csv"), "tgtr": ("tgtr.csv",)}
+"""Each test beyond the paper and the tables it is judged from."""
+
+
+def beyond_findings(tables_dir: str | Path, gan: str, skipped: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """The four tests beyond the paper, from their tables; a test the run did not make gets
+    `Verdict.CANNOT_TEST` and the reason ``skipped[test]`` (`ganaudit.workflow.beyond_plan`)."""
+    t = Path(tables_dir)
+    skipped = skipped or {}
+    out = {}
+    for test, files in BEYOND_FINDINGS.items():
+        if skipped.get(test) or not (t / files[0]).exists():
+            out[test] = _cannot(skipped.get(test) or "not made in this run")
+            continue
+        frames = [pd.read_csv(t / f) if (t / f).exists() else None for f in files]
+        if test == "support":
+            out[test] = support_finding(frames[0], gan)
+        elif test == "memorisation":
+            out[test] = memorisation_finding(frames[0], gan)
+        elif test == "coverage":
+            out[test] = coverage_finding(*frames, gan)
+        else:
+            out[test] = tgtr_finding(frames[0], gan)
+    return out
+
+
+def summarise(tables_dir: str | Path, gan: str, skipped: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """The four findings of the paper and the tests beyond it (``beyond``), from the tables in ``tables_dir``;
+    ``skipped``: why a test beyond the paper was not made (`beyond_findings`)."""
     t = Path(tables_dir)
     manifold = pd.read_csv(t / "manifold_inference.csv")
     perceptual = next((d for d in manifold.distance.unique() if d != "L2"), "perceptual")
@@ -154,6 +319,7 @@ def summarise(tables_dir: str | Path, gan: str) -> dict[str, Any]:
         "inference": inference_finding(manifold, gan, perceptual),
         "density": density_finding(pd.read_csv(t / "ll_per_group.csv"), pd.read_csv(t / "patch_cv_correlation.csv"), gan),
         "typicality": typicality_finding(pd.read_csv(t / "table2.csv"), gan),
+        "beyond": beyond_findings(t, gan, skipped),
     }
 
 
@@ -170,6 +336,14 @@ _VERDICT_TEXT = {
 def verdict(holds: Verdict) -> str:
     """The words for a verdict on the findings page (reStructuredText)."""
     return _VERDICT_TEXT[holds]
+
+
+def beyond_verdict(finding: dict[str, Any]) -> str:
+    """The words for a test beyond the paper: its statement **holds**, **does not hold**, or cannot be tested (why)."""
+    holds = finding["holds"]
+    if holds is Verdict.CANNOT_TEST:
+        return f"**cannot be tested in this run** ({finding.get('reason') or 'see the tables'})"
+    return "**holds**" if holds is Verdict.REPRODUCED else "**does not hold**"
 
 
 def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
@@ -204,5 +378,12 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "typ_train": _fmt(ty["train"], ".2f"), "typ_test": _fmt(ty["test"], ".2f"),
         "rule_mse_ratio": f"{TRAIN_TO_GENERATED_MSE_RATIO:g}", "rule_psnr_db": f"{SELF_INVERSION_PSNR_DB:g}",
         "rule_near_chance": f"{NEAR_CHANCE_AUROC:g}",
+        "rule_mem_p": f"{MEMORISATION_P:g}", "rule_agreement": f"{MIN_CLASS_AGREEMENT:g}",
+        "rule_share": f"{MIN_CLASS_SHARE_RATIO:g}", "rule_directions_drop": f"{100 * MAX_DIRECTIONS_DROP:g}",
+        "rule_tgtr_gap": f"{TGTR_MAX_GAP_POINTS:g}",
     }
+    for test in BEYOND_FINDINGS:
+        f = s.get("beyond", {}).get(test) or _cannot("not made in this run")
+        values[f"v_{test}"] = beyond_verdict(f)
+        values[f"{test}_text"] = f.get("text", "")
     return string.Template(template).safe_substitute(values)

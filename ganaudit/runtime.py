@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 SEED_OFFSETS = {"train": 0, "generated": 1_000_003, "generated_calibration": 2_000_003, "inversion": 3_000_017,
-                "ais": 4_000_037, "validation": 5_000_011, "quality": 6_000_001, "typicality": 7_000_003}
+                "ais": 4_000_037, "validation": 5_000_011, "quality": 6_000_001, "typicality": 7_000_003,
+                "support": 8_000_009, "memorisation": 9_000_011, "coverage": 10_000_019, "tgtr": 11_000_027}
 
 
 def setup(log_path: str | None, threads: int | None = None, name: str = "ganaudit") -> logging.Logger:

@@ -37,14 +37,16 @@ the largest support the test can tell apart from "no duplicates", not the data's
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
+
+from ganaudit.beyond import as_uint8, pair_images, write_frames
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["distance_features", "pairwise_distances", "batch_min_distances", "Threshold", "calibrate_threshold",
            "collision_curve", "collision_probability", "SupportEstimate", "fit_support", "closest_pairs",
-           "BirthdayResult", "birthday_paradox_test"]
+           "BirthdayResult", "birthday_paradox_test", "support_audit", "THRESHOLD_FIELDS"]
 
 _K_GRID = np.geomspace(1.0, 1e13, 4001)  # support sizes searched (ratio 1.0075 between neighbours)
 
@@ -402,3 +404,69 @@ def birthday_paradox_test(sample_distances: np.ndarray, training_distances: np.n
         est[g] = fit_support(cur, n_pool, confidence, n_bootstrap, seed + 2)
         curves.append(cur.assign(group=g, p_model=collision_probability(est[g].k_hat, cur["s"].to_numpy())))
     return BirthdayResult(thr, pd.concat(curves, ignore_index=True), est, closest_pairs(sample_distances, n_pairs, thr.tau))
+
+
+# ---------------------------------------------------------------------------------------------- pipeline stage
+
+THRESHOLD_FIELDS = ("tau", "alpha", "s", "achieved", "n_batches", "n_reference")
+"""The `Threshold` fields, in the order of a support artifact's ``{distance}/threshold``."""
+
+
+def support_audit(samples: Tensor, reference: Tensor, perceptual: Perceptual, params: Mapping[str, Any],
+                  seed: int) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame]:
+    """The pipeline's support stage: `birthday_paradox_test` under L2 and ``perceptual``.
+
+    Args:
+        samples: ``[N, C, H, W]`` model samples (model scale), the pool batches are drawn from.
+        reference: ``[M, C, H, W]`` training images (model scale): τ is calibrated on them and their own curve
+            is the reference (what the test resolves; ``K̂ ≈ s_max² / (2 ln(1/(1−α)))`` by construction).
+        params: ``beyond.support`` (sizes, alpha, n_batches, confidence, n_bootstrap, n_pairs).
+
+    Returns:
+        ``(tree, group_attrs, table)`` for `ganaudit.store.write`. Per distance key: ``curves`` (s,
+        n_collisions, p_collision, p_low, p_high, p_model, group ∈ {samples, training}), ``estimates``, ``pairs``
+        (i, j, distance, collision) and ``pair_images`` uint8 ``[k, 2, C, H, W]``; ``table``: one row per
+        distance and pool with K̂, its interval, s at P = ½ (``s_half``), τ and how it was calibrated.
+    """
+    sizes = sorted({int(s) for s in params["sizes"]})
+    for what, pool, key in (("model samples", samples, "n_samples"), ("training images", reference, "n_reference")):
+        if len(pool) < sizes[-1]:
+            raise ValueError(f"config: beyond.support.sizes: the largest batch size {sizes[-1]} exceeds the pool of "
+                             f"{len(pool)} {what} (beyond.support.{key}, or the images available)")
+    u8 = as_uint8(samples)
+    frames: dict[str, pd.DataFrame] = {}
+    tree: dict[str, Any] = {}
+    rows = []
+    names = {}
+    for key, metric in (("l2", None), ("perceptual", perceptual)):
+        name = names[key] = "L2" if metric is None else metric.name
+        ds = pairwise_distances(distance_features(samples, metric))
+        dr = pairwise_distances(distance_features(reference, metric))
+        res = birthday_paradox_test(ds, dr, sizes, alpha=params["alpha"], n_batches=params["n_batches"],
+                                    confidence=params["confidence"], n_bootstrap=params["n_bootstrap"],
+                                    n_pairs=params["n_pairs"], seed=seed)
+        del ds, dr
+        thr = res.threshold
+        frames[f"{key}/curves"] = res.curves
+        frames[f"{key}/estimates"] = res.estimates_frame().assign(
+            n_pool=[len(samples) if g == "samples" else len(reference) for g in res.estimates])
+        frames[f"{key}/pairs"] = res.pairs
+        tree.setdefault(key, {})["pair_images"] = pair_images(u8, res.pairs.i.to_numpy(), res.pairs.j.to_numpy())
+        tree[key]["threshold"] = np.array([getattr(thr, f) for f in THRESHOLD_FIELDS], dtype=np.float64)
+        for pool, est in res.estimates.items():
+            rows.append({"distance": name, "pool": "samples" if pool == "samples" else "training images",
+                         "n_pool": len(samples) if pool == "samples" else len(reference),
+                         "k_hat": est.k_hat, "k_low": est.k_low, "k_high": est.k_high, "confidence": est.confidence,
+                         "s_half": est.s_half, "s_half_squared": est.s_half_squared, "n_collisions": est.n_collisions,
+                         "n_batches": thr.n_batches, "s_max": sizes[-1], "tau": thr.tau, "alpha": thr.alpha,
+                         "false_collision_rate": thr.achieved,
+                         "calibration": f"{thr.alpha:g}-quantile of the closest pair in {thr.n_batches} batches of "
+                                        f"{thr.s} of {thr.n_reference} training images",
+                         "interval": est.interval})
+    table = pd.DataFrame(rows)
+    frames["table"] = table
+    ftree, gattrs = write_frames(frames)
+    for key in tree:
+        ftree[key].update(tree[key])
+    gattrs.update({key: {"distance": name} for key, name in names.items()})
+    return ftree, gattrs, table

@@ -9,17 +9,20 @@ with the same optimiser settings and seed; only the training images differ.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
 
+from ganaudit.beyond import write_frames
 from ganaudit.models.base import Generator
 from ganaudit.train import TrainConfig, train_classifier
 
-__all__ = ["sample_class_balanced", "balanced_subset", "TGTRResult", "train_generated_test_real"]
+__all__ = ["sample_class_balanced", "balanced_subset", "TGTRResult", "train_generated_test_real", "tgtr_audit"]
 
 
 @torch.no_grad()
@@ -106,3 +109,35 @@ def train_generated_test_real(generator: Generator, train_x: Tensor, train_label
                         for g, p in preds.items()}})
     acc = {g: float((p == y_test).float().mean()) for g, p in preds.items()}
     return TGTRResult(acc["generated"], acc["real"], n, len(y_test), pd.DataFrame(rows))
+
+
+# ---------------------------------------------------------------------------------------------- pipeline stage
+
+
+def tgtr_audit(generator: Generator, train_x: Tensor, train_labels: np.ndarray, test_x: Tensor,
+               test_labels: np.ndarray, n: int, train_config: Mapping[str, Any], seed: int
+               ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame, list[str]]:
+    """The pipeline's train-on-generated stage: `train_generated_test_real` with the pipeline's classifier
+    settings (``classifier.train``).
+
+    Returns ``(tree, group_attrs, table, notes)``: ``table`` has one row per class and a last row ``all``:
+    ``class``, ``n_test``, ``accuracy_generated``, ``accuracy_real`` (fractions of the real test images) and
+    ``gap_points`` (``100 × (real − generated)``, percentage points). An unconditional generator has no rows and
+    a note saying why.
+    """
+    if not generator.n_classes:
+        table = pd.DataFrame({"class": [], "n_test": [], "accuracy_generated": [], "accuracy_real": [], "gap_points": []})
+        notes = ["skipped: the generator is unconditional (train-on-generated needs a class for each sample)"]
+    else:
+        cfg = TrainConfig(**{**dict(train_config), "progress": False})
+        res = train_generated_test_real(generator, train_x, torch.as_tensor(train_labels), test_x,
+                                        torch.as_tensor(test_labels), n, cfg, seed)
+        table = res.per_class.assign(**{"class": res.per_class["class"].astype(str)})
+        table = pd.concat([table, pd.DataFrame([{"class": "all", "n_test": res.n_test,
+                                                 "accuracy_generated": res.accuracy_generated,
+                                                 "accuracy_real": res.accuracy_real}])], ignore_index=True)
+        table["gap_points"] = 100 * (table.accuracy_real - table.accuracy_generated)
+        table.insert(1, "n_train", res.n_train)
+        notes = []
+    tree, gattrs = write_frames({"table": table})
+    return tree, gattrs, table, notes

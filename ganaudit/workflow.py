@@ -71,6 +71,8 @@ def check_config(config: dict[str, Any]) -> None:
     if not has_train and config["sigma"]["value"] is None:
         raise ConfigError("config: sigma.value: there are no training images (dataset.source.kind is 'none'), so the "
                           "maximum-likelihood σ² cannot be formed; set sigma.value (model scale [-1, 1])")
+    for name in config["models"]:
+        inversion_params(config, name)  # a per-model override names only the optimiser's keys
     for key in ("inversion", "ais"):
         known = set(group_names(config))
         unknown = sorted(set(config[key]["groups"]) - known - {"train", "test", "other_classes"})
@@ -142,9 +144,30 @@ def group_params(config: dict[str, Any], group: str) -> dict[str, Any]:
     return {"group": group, **spec, **shape}
 
 
-def inversion_params(config: dict[str, Any]) -> dict[str, Any]:
-    """The inversion settings of one shard (every group's shards share them; the group list is not one)."""
-    return {k: v for k, v in config["inversion"].items() if k != "groups"}
+#: The inversion keys a model may override (``models.<name>.inversion``): the optimiser's effort only, never
+#: which images are inverted, so every model's inversions stay aligned image for image.
+INVERSION_OVERRIDE_KEYS = ("n_candidates", "n_restarts", "n_steps", "lr", "batch_size")
+
+
+def inversion_params(config: dict[str, Any], model: str | None = None) -> dict[str, Any]:
+    """The inversion settings of one shard of ``model`` (every group's shards share them; the group list is
+    not one): the ``inversion`` section with the model's own ``models.<model>.inversion`` merged over it
+    (more restarts and steps for a large latent space, so an optimisation failure is ruled out)."""
+    out = {k: v for k, v in config["inversion"].items() if k != "groups"}
+    if model is not None:
+        override = config["models"][model].get("inversion") or {}
+        unknown = sorted(set(override) - set(INVERSION_OVERRIDE_KEYS))
+        if unknown:
+            raise ConfigError(f"config: models.{model}.inversion: unknown key(s) {unknown} "
+                              f"(allowed: {list(INVERSION_OVERRIDE_KEYS)})")
+        out.update(override)
+    return out
+
+
+def model_spec(config: dict[str, Any], model: str) -> dict[str, Any]:
+    """What a model's artifact (``results/models/{model}/generator.pt``) depends on: its config entry without
+    the per-model inversion settings, so more inversion effort never retrains the model."""
+    return {k: v for k, v in config["models"][model].items() if k != "inversion"}
 
 
 def ais_n_images(config: dict[str, Any], group: str) -> int:
@@ -162,6 +185,55 @@ def ais_setting(config: dict[str, Any]) -> dict[str, Any]:
 def ais_params(config: dict[str, Any], group: str) -> dict[str, Any]:
     """One AIS shard's settings: the estimator setting, the shard size and this group's image count."""
     return {**ais_setting(config), "shard_size": config["ais"]["shard_size"], "n_images": ais_n_images(config, group)}
+
+
+# ---------------------------------------------------------------------------------------------- beyond the paper
+
+BEYOND_TESTS = ("support", "memorisation", "coverage", "tgtr")
+"""The tests beyond the paper (rules/beyond.smk), in the order of the findings page."""
+
+
+def beyond_plan(config: dict[str, Any]) -> dict[str, str | None]:
+    """For each of `BEYOND_TESTS`: None when the run makes it, else why not (one sentence for the tables and the
+    findings page). Coverage runs without training images (the samples' own covariance spectrum); the others
+    need them: τ of the birthday test is calibrated on training images, memorisation measures the distance to
+    them, and train-on-generated compares with a classifier trained on them."""
+    has_train = config["dataset"]["source"]["kind"] != "none"
+    gans = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]
+    out: dict[str, str | None] = {}
+    for test in BEYOND_TESTS:
+        if not config["beyond"][test]["enabled"]:
+            out[test] = f"disabled in the config: beyond.{test}.enabled is false"
+        elif not gans:
+            out[test] = "no model has role gan"
+        elif not has_train and test != "coverage":
+            out[test] = "no training images in this run: dataset.source.kind is none"
+        else:
+            out[test] = None
+    return out
+
+
+def beyond_params(config: dict[str, Any], test: str) -> dict[str, Any]:
+    """One test's settings (``beyond.<test>`` without ``enabled``): what its artifact depends on."""
+    return {k: v for k, v in config["beyond"][test].items() if k != "enabled"}
+
+
+def latent_sweep_models(config: dict[str, Any]) -> dict[str, list[str]]:
+    """The models of the latent-size sweep, by kind: every kind with models at ≥ 2 different latent sizes,
+    each kind's models ordered by latent size. ``beyond.latent_sweep.enabled``: null (automatic) takes these;
+    false none; true these, and a one-line error when there are none."""
+    flag = config["beyond"]["latent_sweep"]["enabled"]
+    by_kind: dict[str, list[tuple[int, str]]] = {}
+    for name, spec in config["models"].items():
+        if spec.get("latent_dim") is not None:
+            by_kind.setdefault(spec["kind"], []).append((int(spec["latent_dim"]), name))
+    sweep = {kind: [n for _, n in sorted(ms)] for kind, ms in by_kind.items() if len({d for d, _ in ms}) >= 2}
+    if flag is False:
+        return {}
+    if flag and not sweep:
+        raise ConfigError("config: beyond.latent_sweep.enabled: true, but no model kind has models at two or more "
+                          "different latent sizes (models.<name>.latent_dim)")
+    return sweep
 
 
 # ---------------------------------------------------------------------------------------------- code inputs

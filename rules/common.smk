@@ -11,9 +11,10 @@ import os
 
 from snakemake.utils import validate
 
-from ganaudit.workflow import (ais_groups, ais_n_images, ais_params, ais_setting, check_config, findings_stamp,
-                               front_page, group_names, group_params, inlier_group, inlier_label, inversion_groups,
-                               inversion_params, library_files, normalise_config, scored_groups)
+from ganaudit.workflow import (BEYOND_TESTS, ais_groups, ais_n_images, ais_params, ais_setting, beyond_params,
+                               beyond_plan, check_config, findings_stamp, front_page, group_names, group_params,
+                               inlier_group, inlier_label, inversion_groups, inversion_params, latent_sweep_models,
+                               library_files, model_spec, normalise_config, scored_groups)
 
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
@@ -51,6 +52,15 @@ INVERTED = inversion_groups(config)
 AIS_GROUPS = ais_groups(config)
 # the reference group of density comparisons and Fig 9: the test images, or the GAN's own samples
 REFERENCE_GROUP = "test" if HAS_TRAIN else "generated"
+# the tests beyond the paper (rules/beyond.smk): None for those this run makes, else why it does not
+BEYOND = beyond_plan(config)
+BEYOND_RUN = [t for t, why in BEYOND.items() if why is None]
+BEYOND_TABLES = {t: [t, "coverage_spectrum"] if t == "coverage" else [t] for t in BEYOND_TESTS}
+HAS_CLASSIFIER = HAS_TRAIN and config["classifier"]["enabled"]
+# the latent-size sweep: models of one kind at several latent sizes, their training and generated inversions
+SWEEP = latent_sweep_models(config)
+SWEEP_MODELS = [m for ms in SWEEP.values() for m in ms]
+SWEEP_GROUPS = [g for g in ("train", "generated") if g in INVERTED]
 ENV = "../envs/ganaudit.yaml"
 CUDA = config["device"] == "cuda"
 
@@ -168,12 +178,16 @@ FINDINGS_PARAMS = dict(
     models=config["models"],
     density=config["density"],
     groups=AIS_GROUPS,
+    beyond=BEYOND,
 )
 
 
 def all_targets():
     targets = [f"results/tables/{t}.csv" for t in ("manifold_inference", "table1", "table2", "table3",
                                                    "density_inference", "ais_validation", "inversion_validation")]
+    targets += [f"results/tables/{t}.csv" for test in BEYOND_RUN for t in BEYOND_TABLES[test]]
+    if SWEEP and SWEEP_GROUPS:
+        targets.append("results/tables/latent_sweep.csv")
     targets += [f"results/figures/{fig}.png" for fig in FIGURES]
     targets.append("results/report/workflow.rst")
     return targets

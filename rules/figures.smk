@@ -5,6 +5,7 @@
 # runs scripts/figures/plot.py, which runs the figure's own script (Snakemake reads `script:` late).
 
 MANIFOLD, DENSITY, VALIDATION = "Manifold (section 3)", "Density (section 4)", "Validation (appendix B)"
+BEYOND_SECTION = "Beyond the paper"
 OWN_GROUPS = [g for g in ("train", "generated") if g in INVERTED]  # Fig 3 and 10: train vs generated
 DENSITY_GROUPS = [g for g in AIS_GROUPS if g != "generated_calibration"]  # calibration samples only set ε
 DPI = dict(dpi=config["figures"]["dpi"])
@@ -51,6 +52,20 @@ FIGURE_RULES = {
                                                            generator="results/models/{model}/generator.pt"),
                     dict(**EXAMPLES, seed=config["seed"], classes=config["dataset"].get("classes")), per_model=True),
 }
+
+# the tests beyond the paper (rules/beyond.smk): a figure per GAN for those this run makes
+_BEYOND_FIGURES = {
+    "support": ("support_collisions", "birthday paradox"),
+    "memorisation": ("memorisation_distances", "memorisation"),
+    "coverage": ("coverage_histograms", "mode coverage"),
+}
+for _test, (_name, _label) in _BEYOND_FIGURES.items():
+    if _test in BEYOND_RUN:
+        FIGURE_RULES[_name] = fig(_label, BEYOND_SECTION, _name, dict(artifact=f"results/{_test}/{{model}}.h5"),
+                                  dict(EXAMPLES), per_model=True)
+if SWEEP and SWEEP_GROUPS:
+    FIGURE_RULES["latent_sweep_psnr"] = fig("latent sweep", BEYOND_SECTION, "latent_sweep_psnr",
+                                            dict(table="results/tables/latent_sweep.csv"), dict(DPI))
 
 # the figure files of this run (targets of rule all)
 FIGURES = [f"{name}_{m}" for name, f in FIGURE_RULES.items() if f["per_model"]

@@ -11,7 +11,7 @@ rule invert:
     output:
         temp("results/inversion/{model}/{group}/shard_{shard}.h5"),
     params:
-        inversion=inversion_params(config),
+        inversion=lambda wc: inversion_params(config, wc.model),  # models.<model>.inversion over the section
         perceptual=config["perceptual"],
         seed=config["seed"],
         device=config["device"],

@@ -11,7 +11,7 @@ rule train_model:
         generator="results/models/{model}/generator.pt",
         losses="results/models/{model}/losses.csv",
     params:
-        spec=lambda wc: config["models"][wc.model],
+        spec=lambda wc: model_spec(config, wc.model),  # without its inversion settings
         seed=config["seed"],
         device=config["device"],
     priority: 10  # the longest stage: start training before anything else competes for the cores

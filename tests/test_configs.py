@@ -75,3 +75,59 @@ def test_the_report_command_has_what_it_needs_in_the_run_install():
 def test_captions_name_the_run_s_dataset_not_mnist():
     for rst in (REPO / "report").glob("*.rst"):
         assert "MNIST classifier" not in rst.read_text(), rst
+
+
+def _config(name="config.yaml"):
+    from ganaudit.workflow import normalise_config
+
+    cfg = yaml.safe_load(((REPO / name) if name == "config.yaml" else (REPO / "configs" / name)).read_text())
+    validate(cfg, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    return normalise_config(cfg)
+
+
+def test_beyond_plan_says_which_tests_run_and_why_not():
+    from ganaudit.workflow import beyond_plan
+
+    assert beyond_plan(_config()) == {"support": None, "memorisation": None, "coverage": None, "tgtr": None}
+    faces = beyond_plan(_config("faces.yaml"))
+    assert faces["coverage"] is None                                   # the samples' own spectrum needs no data
+    assert faces["support"] == faces["memorisation"] == faces["tgtr"] == (
+        "no training images in this run: dataset.source.kind is none")
+    cfg = _config()
+    cfg["beyond"]["tgtr"]["enabled"] = False
+    assert beyond_plan(cfg)["tgtr"] == "disabled in the config: beyond.tgtr.enabled is false"
+    for spec in cfg["models"].values():
+        spec["role"] = "baseline"
+    assert set(beyond_plan(cfg).values()) == {"no model has role gan", "disabled in the config: beyond.tgtr.enabled is false"}
+
+
+def test_latent_sweep_needs_one_kind_at_several_latent_sizes():
+    from ganaudit.workflow import latent_sweep_models
+
+    assert latent_sweep_models(_config()) == {}                         # gan, vae, ppca all at 16
+    sweep = latent_sweep_models(_config("latent_sweep.yaml"))
+    assert sweep == {"dcgan": ["gan_z2", "gan_z8", "gan_z16", "gan_z32", "gan_z64", "gan_z128"],
+                     "vae": ["vae_z2", "vae_z16", "vae_z128"]}
+    cfg = _config()
+    cfg["beyond"]["latent_sweep"]["enabled"] = True
+    with pytest.raises(ConfigError, match="beyond.latent_sweep.enabled: true, but no model kind"):
+        latent_sweep_models(cfg)
+    cfg = _config("latent_sweep.yaml")
+    cfg["beyond"]["latent_sweep"]["enabled"] = False
+    assert latent_sweep_models(cfg) == {}
+
+
+def test_a_model_s_inversion_settings_merge_over_the_section_and_never_reach_its_training():
+    from ganaudit.workflow import inversion_params, model_spec
+
+    cfg = _config("latent_sweep.yaml")
+    base = inversion_params(cfg)
+    big = inversion_params(cfg, "gan_z128")
+    assert (big["n_restarts"], big["n_steps"]) == (8, 300) and (base["n_restarts"], base["n_steps"]) == (4, 150)
+    assert {k: v for k, v in big.items() if k not in ("n_restarts", "n_steps")} == {
+        k: v for k, v in base.items() if k not in ("n_restarts", "n_steps")}
+    assert inversion_params(cfg, "gan_z2") == base and "groups" not in big
+    assert "inversion" not in model_spec(cfg, "gan_z128") and model_spec(cfg, "gan_z2") == cfg["models"]["gan_z2"]
+    cfg["models"]["gan_z2"]["inversion"] = {"n_images": 5}
+    with pytest.raises(ConfigError, match=r"models.gan_z2.inversion: unknown key\(s\) \['n_images'\]"):
+        check_config(cfg)

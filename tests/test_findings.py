@@ -161,3 +161,99 @@ def test_every_verdict_has_words_and_the_template_states_the_thresholds():
     assert "train error > 3 × generated error and generated PSNR ≥ 30 dB" in text
     assert "validated when the latter is ≥ 30 dB" in text and "the AUROC ≤ 0.6, near chance" in text
     assert "$rule" not in text
+
+
+def _beyond_tables(tmp_path):
+    """The four tables of the tests beyond the paper, as the beyond rules write them."""
+    inf = float("inf")
+    pd.DataFrame([{"model": "gan", "distance": d, "pool": p, "n_pool": 1500, "k_hat": k, "k_low": lo, "k_high": hi,
+                   "tau": 0.008, "confidence": 0.95} for d, p, k, lo, hi in
+                  [("L2", "samples", 3.9e4, 2.8e4, 5.5e4), ("L2", "training images", inf, 3.75e5, inf),
+                   ("P", "samples", 4.6e5, 1.9e5, inf), ("P", "training images", inf, 3.75e5, inf)]]
+                 ).to_csv(tmp_path / "support.csv", index=False)
+    pd.DataFrame([{"model": "gan", "distance": d, "n_samples": 1000, "n_train": 18623, "quantile": 0.01, "n_flagged": f,
+                   "binom_p": p, "n_copies": 0, "median_ratio": 1.3} for d, f, p in [("L2", 1, 1.0), ("P", 2, 0.9995)]]
+                 ).to_csv(tmp_path / "memorisation.csv", index=False)
+    pd.DataFrame([{"model": "gan", "class": c, "p_samples": ps, "p_data": pdata, "agreement": a, "total_variation": tv,
+                   "n_missing": m} for c, ps, pdata, a, tv, m in
+                  [("0", 0.34, 0.31, 0.991, None, None), ("1", 0.37, 0.36, 1.0, None, None),
+                   ("2", 0.29, 0.33, 1.0, None, None), ("all", 1.0, 1.0, 0.997, 0.04, 0)]]
+                 ).to_csv(tmp_path / "coverage.csv", index=False)
+    pd.DataFrame([{"model": "gan", "group": g, "n_images": 1000, "n_directions": n, "fraction": 0.99} for g, n in
+                  [("generated", 209), ("train", 242), ("test", 241)]]).to_csv(tmp_path / "coverage_spectrum.csv", index=False)
+    pd.DataFrame([{"model": "gan", "class": "all", "n_train": 1000, "accuracy_generated": 0.96, "accuracy_real": 0.9886,
+                   "gap_points": 2.86}]).to_csv(tmp_path / "tgtr.csv", index=False)
+
+
+def test_beyond_the_paper_verdicts_and_their_lines(tmp_path):
+    _tables(tmp_path)
+    _beyond_tables(tmp_path)
+    b = findings.summarise(tmp_path, "gan")["beyond"]
+    assert b["support"]["holds"] is Verdict.REPRODUCED and b["support"]["below"] == "L2"      # L2 only: 5.5e4 < 3.75e5
+    assert b["support"]["text"].startswith("L2: samples K̂ = 3.9e+04 [2.8e+04, 5.5e+04], training images K̂ = ∞ "
+                                           "(no collision; ≥ 3.75e+05) (τ = 0.008, pools 1500 and 1500); P:")
+    assert b["memorisation"]["holds"] is Verdict.REPRODUCED
+    assert b["coverage"]["holds"] is Verdict.NOT_REPRODUCED                                  # 209 < 0.9 × 242
+    assert "209 directions hold 99 % of the samples' variance vs 242 for the training images, test images 241 " \
+           "(14 % fewer)" in b["coverage"]["text"]
+    assert b["tgtr"]["holds"] is Verdict.NOT_REPRODUCED and b["tgtr"]["gap"] == 2.86
+    text = findings.render("$v_support|$v_tgtr|$tgtr_text|$rule_directions_drop|$rule_tgtr_gap", findings.summarise(tmp_path, "gan"),
+                           {"dataset": {"name": "m", "classes": [0]}, "ais": {"preset": "paper", "overrides": {}}})
+    assert text == ("**holds**|**does not hold**|test accuracy 96.0 % trained on 1000 samples vs 98.9 % trained on 1000 "
+                    "real images: 2.9 points apart.|10|1")
+
+
+def test_beyond_rules_flip_at_their_thresholds():
+    def tgtr(gap):
+        return findings.tgtr_finding(pd.DataFrame([{"model": "gan", "class": "all", "n_train": 10, "accuracy_generated": 0.9,
+                                                    "accuracy_real": 0.9, "gap_points": gap}]), "gan")["holds"]
+
+    assert tgtr(findings.TGTR_MAX_GAP_POINTS) is Verdict.REPRODUCED
+    assert tgtr(findings.TGTR_MAX_GAP_POINTS + 0.01) is Verdict.NOT_REPRODUCED
+
+    def memo(p, copies=0):
+        return findings.memorisation_finding(pd.DataFrame([{"model": "gan", "distance": "L2", "n_samples": 100, "n_train": 5,
+                                                            "quantile": 0.01, "n_flagged": 1, "binom_p": p,
+                                                            "n_copies": copies, "median_ratio": 1.0}]), "gan")["holds"]
+
+    assert memo(findings.MEMORISATION_P) is Verdict.REPRODUCED and memo(0.0099) is Verdict.NOT_REPRODUCED
+    assert memo(0.5, copies=1) is Verdict.NOT_REPRODUCED                                    # an exact copy is a copy
+
+    def cover(agreement, gen_dirs, train_dirs=100):
+        classes = pd.DataFrame([{"model": "gan", "class": "0", "p_samples": 1.0, "p_data": 1.0, "agreement": agreement},
+                                {"model": "gan", "class": "all", "p_samples": 1.0, "p_data": 1.0, "agreement": agreement,
+                                 "total_variation": 0.0, "n_missing": 0}])
+        spectrum = pd.DataFrame([{"model": "gan", "group": g, "n_images": 10, "n_directions": n, "fraction": 0.99}
+                                 for g, n in (("generated", gen_dirs), ("train", train_dirs))])
+        return findings.coverage_finding(classes, spectrum, "gan")["holds"]
+
+    drop = findings.MAX_DIRECTIONS_DROP
+    assert cover(findings.MIN_CLASS_AGREEMENT, round(100 * (1 - drop))) is Verdict.REPRODUCED
+    assert cover(findings.MIN_CLASS_AGREEMENT - 0.001, 100) is Verdict.NOT_REPRODUCED
+    assert cover(1.0, round(100 * (1 - drop)) - 1) is Verdict.NOT_REPRODUCED
+
+    def support(hi_samples, lo_train):
+        return findings.support_finding(pd.DataFrame(
+            [{"model": "gan", "distance": "L2", "pool": p, "n_pool": 10, "k_hat": 1.0, "k_low": lo, "k_high": hi, "tau": 0.1}
+             for p, lo, hi in (("samples", 1.0, hi_samples), ("training images", lo_train, float("inf")))]), "gan")["holds"]
+
+    assert support(99.0, 100.0) is Verdict.REPRODUCED and support(100.0, 100.0) is Verdict.NOT_REPRODUCED
+
+
+def test_beyond_tests_the_run_did_not_make_say_why(tmp_path):
+    _no_training_images(tmp_path)
+    pd.DataFrame({"model": [], "class": []}).to_csv(tmp_path / "coverage.csv", index=False)
+    pd.DataFrame([{"model": "gan", "group": "generated", "n_images": 60, "n_directions": 40, "fraction": 0.99}]
+                 ).to_csv(tmp_path / "coverage_spectrum.csv", index=False)
+    why = "no training images in this run: dataset.source.kind is none"
+    s = findings.summarise(tmp_path, "gan", {"support": why, "memorisation": why, "coverage": None, "tgtr": why})
+    b = s["beyond"]
+    assert b["support"]["holds"] is b["memorisation"]["holds"] is b["tgtr"]["holds"] is Verdict.CANNOT_TEST
+    assert b["coverage"]["holds"] is Verdict.CANNOT_TEST
+    assert b["coverage"]["reason"] == ("class part not tested: no classifier or no test images in this run; spectrum "
+                                       "not compared, no training images: 40 directions hold 99 % of the variance of "
+                                       "60 samples")
+    text = findings.render("$v_support|$v_coverage", s, {"dataset": {"name": "f", "classes": [0]},
+                                                         "ais": {"preset": "paper", "overrides": {}}})
+    assert text.split("|")[0] == f"**cannot be tested in this run** ({why})"
+    assert text.split("|")[1] == f"**cannot be tested in this run** ({b['coverage']['reason']})"

@@ -330,3 +330,88 @@ def test_training_curves_and_samples_one_row_per_class():
     ppca = plots.training_figure("ppca", closed, u8(3).reshape(1, 3, 1, 8, 8))
     assert texts(ppca.axes[0]) == ["no training curve: closed form (no training)"]
     assert yticks(ppca.axes[1]) == ["samples"] and ppca.axes[1].get_title() == "Samples (unconditional)"
+
+
+# ---------------------------------------------------------------------------------------------- beyond the paper
+
+
+def support_inputs():
+    curves = pd.DataFrame([{"group": g, "s": s, "p_collision": p, "p_low": max(p - 0.05, 0), "p_high": min(p + 0.05, 1)}
+                           for g, ps in (("samples", [0.1, 0.5, 0.9]), ("training", [0.0, 0.0, 0.02]))
+                           for s, p in zip((10, 20, 40), ps)])
+    est = pd.DataFrame([{"group": "samples", "k_hat": 400.0, "k_low": 300.0, "k_high": 550.0, "confidence": 0.95, "n_pool": 100},
+                        {"group": "training", "k_hat": np.inf, "k_low": 9000.0, "k_high": np.inf, "confidence": 0.95,
+                         "n_pool": 120}])
+    pairs = pd.DataFrame({"i": [0, 1, 2], "j": [5, 6, 7], "distance": [0.001, 0.002, 0.03], "collision": [True, True, False]})
+    thr = {"tau": 0.0123, "alpha": 0.05, "s": 40, "n_reference": 120}
+    return curves, est, pairs, thr, u8(6).reshape(3, 2, 1, 8, 8)
+
+
+def test_support_collisions_curves_fit_threshold_and_pairs():
+    curves, est, pairs, thr, images = support_inputs()
+    fig = plots.support_collisions("gan", {"L2": curves}, {"L2": est}, {"L2": thr}, {"L2": pairs}, {"L2": images}, 2)
+    ax, grid = fig.axes
+    assert fig.get_suptitle() == "Birthday paradox — gan: how many distinct images does the GAN produce?"
+    assert ax.get_title() == "L2\nτ = 0.0123; samples K̂ = 400 [300, 550] (95 %)\ntraining K̂ = ∞ [9e+03, ∞]"
+    assert legend(ax) == ["fit P_K(s), K̂ = 400", "α = 0.05 (τ set at s = 40)", "model samples (pool 100)",
+                          "training images (pool 120)"]
+    (fit,) = [ln for ln in ax.lines if ln.get_label().startswith("fit")]
+    s = np.asarray(fit.get_xdata())
+    np.testing.assert_allclose(fit.get_ydata(), 1 - np.array([np.prod(1 - np.arange(1, v) / 400) for v in s]), rtol=1e-9)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("batch size s", "fraction of batches with a pair closer than τ")
+    assert dashed_y(ax) == [] and [ln.get_ydata()[0] for ln in ax.lines if ln.get_linestyle() == ":"] == [0.05]
+    assert grid.get_title() == "closest sample pairs: 2 of 3 closer than τ (*)"
+    assert yticks(grid) == ["first", "second"] and xticks(grid) == ["0.001*", "0.002*"]   # n_examples = 2
+    np.testing.assert_array_equal(grid.images[0].get_array()[12:20, 2:10, 0], images[0, 1, 0])
+
+
+def test_memorisation_distances_histograms_threshold_and_pairs():
+    d = pd.DataFrame({"group": ["samples"] * 4 + ["test"] * 5, "distance": [0.01, 0.02, 0.04, 0.08, 0.001, 0.02, 0.03, 0.05, 0.1]})
+    summary = {"threshold": 0.002, "quantile": 0.01, "n_flagged": 0, "n_samples": 4, "binom_p": 1.0, "n_train": 50,
+               "n_copies": 0}
+    pairs = pd.DataFrame({"index": [0, 1], "nn_index": [3, 4], "distance": [0.01, 0.02], "flagged": [False, False]})
+    fig = plots.memorisation_distances("gan", {"L2": d}, {"L2": summary}, {"L2": pairs}, {"L2": u8(4).reshape(2, 2, 1, 8, 8)}, 4)
+    hist, grid = fig.axes
+    assert legend(hist) == ["test (n=5)", "generated (n=4)", "0.01-quantile of test"]
+    assert dashed_x(hist) == pytest.approx([np.median(np.log10(d.distance[4:])), np.median(np.log10(d.distance[:4]))])
+    assert [ln.get_xdata()[0] for ln in hist.lines if ln.get_linestyle() == ":"] == pytest.approx([np.log10(0.002)])
+    assert hist.get_title() == ("L2\n0 of 4 samples below the 0.01-quantile of test\n(expected 0; p = 1); "
+                                "0 exact copies")
+    assert hist.get_xlabel() == "log10 distance to the nearest training image\n(MSE on [-1, 1]; 50 searched)"
+    assert yticks(grid) == ["sample", "nearest\ntraining"] and xticks(grid) == ["0.01", "0.02"]
+
+
+def test_coverage_histograms_bars_agreement_and_spectra():
+    classes = pd.DataFrame([{"class": "0", "p_samples": 0.6, "p_data": 0.5, "agreement": 0.95},
+                            {"class": "1", "p_samples": 0.4, "p_data": 0.5, "agreement": 0.8},
+                            {"class": "all", "p_samples": 1.0, "p_data": 1.0, "agreement": 0.875, "total_variation": 0.1,
+                             "chi2_p": 0.03, "n_missing": 0}])
+    spectrum = pd.DataFrame({"group": ["generated", "train"], "n_images": [30, 40], "n_directions": [5, 9], "fraction": 0.99})
+    spectra = pd.DataFrame([{"group": g, "rank": r, "explained": 0.5 ** r} for g in ("generated", "train") for r in range(1, 12)])
+    fig = plots.coverage_histograms("gan", classes, spectrum, spectra, ["a note"])
+    hist, spec = fig.axes
+    assert [p.get_height() for p in hist.patches] == pytest.approx([0.6, 0.4, 0.5, 0.5])
+    assert texts(hist) == ["0.95", "0.80"] and xticks(hist) == ["0", "1"] and legend(hist) == ["generated", "test images"]
+    assert hist.get_title() == ("Label histogram: TV = 0.100, χ² p = 0.03, 0 classes missing\n"
+                                "(numbers: agreement with the requested class)")
+    assert legend(spec) == ["generated (N = 30): 5 directions", "train (N = 40): 9 directions"]
+    assert dashed_x(spec) == [5.0, 9.0] and spec.get_yscale() == "log"
+    assert spec.get_xlabel() == "direction (rank of the eigenvalue)" and "a note" in fig.get_supxlabel()
+    none = plots.coverage_histograms("gan", pd.DataFrame({"class": []}), spectrum.iloc[:1], spectra, [])
+    assert texts(none.axes[0]) == ["no label histogram: the run has no classifier (see the notes)"]
+
+
+def test_latent_sweep_psnr_lines_bands_reference_and_effort_ticks():
+    rows = [{"kind": k, "model": f"{k}_{d}", "latent_dim": d, "group": g, "median_psnr_db": p + (5 if g == "generated" else 0),
+             "median_worst_psnr_db": p - 1, "n_restarts": 8 if d == 64 else 4, "n_steps": 300 if d == 64 else 150,
+             "nn_test_psnr_db": 14.5} for k in ("dcgan", "vae") for d, p in ((2, 10.0), (16, 14.0), (64, 16.0))
+            for g in ("train", "generated")]
+    fig = plots.latent_sweep_psnr(pd.DataFrame(rows))
+    gan, vae = fig.axes
+    assert (gan.get_title(), vae.get_title()) == ("dcgan", "vae") and gan.get_xscale() == "log"
+    assert legend(gan) == ["train (best restart)", "train: down to the worst restart", "generated (best restart)",
+                           "generated: down to the worst restart", "test image's nearest training image (1NN)"]
+    np.testing.assert_allclose(gan.lines[0].get_ydata(), [10.0, 14.0, 16.0])
+    np.testing.assert_allclose(gan.lines[1].get_ydata(), [15.0, 19.0, 21.0])
+    assert dashed_y(gan) == [14.5] and xticks(gan) == ["2\n4×150", "16\n4×150", "64\n8×300"]
+    assert gan.get_ylabel() == "inversion PSNR (dB, [0, 1] scale; median over images)"

@@ -8,6 +8,7 @@ module                 figures
 `plots.density`        Fig 8, 9, 12 — log-likelihoods and AIS convergence (section 4)
 `plots.typicality`     Table 2 as a figure — the typicality test (4.3)
 `plots.training`       training curves and samples of each model
+`plots.beyond`         the tests beyond the paper: birthday paradox, memorisation, coverage, latent sweep
 `plots.style`          what they share: colours per group, fonts, `save`, image grids
 =====================  ====================================================================
 
@@ -32,6 +33,8 @@ _HOME = {
     "fig11_inversions_all_models": "manifold", "fig4_manifold_inference": "inference",
     "fig7_density_inference": "inference", "fig8_likelihood": "density", "fig9_ais_convergence": "density",
     "fig12_likelihood_all_models": "density", "table2_typicality": "typicality", "training_figure": "training",
+    "support_collisions": "beyond", "memorisation_distances": "beyond", "coverage_histograms": "beyond",
+    "latent_sweep_psnr": "beyond",
     "save": "style", "group_colours": "style", "group_order": "style", "absent_groups": "style",
     "as_uint8": "style", "mosaic": "style", "GROUP_ORDER": "style", "GRID_PAD_COLOUR": "style",
 }

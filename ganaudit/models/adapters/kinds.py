@@ -19,8 +19,8 @@ from ganaudit.models.adapters.torch_module import (load_gan_face_generate, load_
 from ganaudit.models.adapters.wrapper import AdaptedGenerator
 
 #: Keys every kind accepts: ``clamp`` (clip outputs to ``[-1, 1]``), free-text ``name``/``description``
-#: and the workflow's ``role``.
-COMMON_KEYS = frozenset({"kind", "clamp", "name", "description", "role"})
+#: and the workflow's ``role`` and per-model ``inversion`` settings (`ganaudit.workflow.inversion_params`).
+COMMON_KEYS = frozenset({"kind", "clamp", "name", "description", "role", "inversion"})
 
 Loader = Callable[[dict[str, Any], str | torch.device], AdaptedGenerator]
 

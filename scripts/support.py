@@ -1,0 +1,26 @@
+"""Birthday-paradox support estimate of one GAN (Arora & Zhang 2017): a pool of its samples against a pool of
+training images, under L2 and the perceptual distance (`ganaudit.support.support_audit`)."""
+
+from ganaudit import beyond, data, distances, runtime, store, support
+from ganaudit.models import registry
+
+
+def main(generator_path: str, train_path: str, out_path: str, params: dict) -> None:
+    dev = runtime.device(params["device"])
+    p = params["support"]
+    G = registry.load_generator(generator_path, dev)
+    train = data.read_group(train_path, "train", image_shape=G.image_shape)
+    seed = runtime.seed_for(params["seed"], "support")
+    pool = beyond.model_pool(G, p["n_samples"], seed, train.labels)
+    reference = data.to_model_scale(train.images[:p["n_reference"]])
+    perceptual = distances.perceptual_from_config(params["perceptual"], dev)
+    tree, group_attrs, table = support.support_audit(pool.images.float(), reference, perceptual, p, seed)
+    attrs = store.provenance(params, seed)
+    attrs.update(perceptual_metric=perceptual.name, perceptual_backend=perceptual.backend, notes=[])
+    store.write(out_path, tree, attrs, group_attrs)
+    log.info("\n%s", table.drop(columns=["calibration", "interval"]).to_string())
+
+
+if "snakemake" in globals():
+    log = runtime.setup(snakemake.log[0], snakemake.threads)
+    main(snakemake.input.generator, snakemake.input.train, snakemake.output[0], runtime.as_dict(snakemake.params))

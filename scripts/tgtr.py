@@ -1,0 +1,25 @@
+"""Train on generated, test on real for one GAN: the pipeline's classifier trained on its samples and on as many
+real training images, both tested on the real test images (`ganaudit.tgtr.tgtr_audit`)."""
+
+from ganaudit import data, runtime, store, tgtr
+from ganaudit.models import registry
+
+
+def main(generator_path: str, train_path: str, test_path: str, out_path: str, params: dict) -> None:
+    G = registry.load_generator(generator_path)
+    train = data.read_group(train_path, "train", image_shape=G.image_shape)
+    test = data.read_group(test_path, "test", image_shape=G.image_shape)
+    seed = runtime.seed_for(params["seed"], "tgtr")
+    tree, group_attrs, table, notes = tgtr.tgtr_audit(G, data.to_model_scale(train.images), train.labels,
+                                                        data.to_model_scale(test.images), test.labels,
+                                                        params["tgtr"]["n"], params["train"], seed)
+    attrs = store.provenance(params, seed)
+    attrs.update(notes=notes)
+    store.write(out_path, tree, attrs, group_attrs)
+    log.info("\n%s\n%s", table.to_string(), "\n".join(notes))
+
+
+if "snakemake" in globals():
+    log = runtime.setup(snakemake.log[0], snakemake.threads)
+    main(snakemake.input.generator, snakemake.input.train, snakemake.input.test, snakemake.output[0],
+         runtime.as_dict(snakemake.params))
