@@ -179,7 +179,7 @@ def train_classifier(x: Tensor, labels: Tensor, n_classes: int, config: TrainCon
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     clf = Classifier(tuple(x.shape[1:]), n_classes)
-    opt = torch.optim.Adam(clf.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(clf.parameters(), lr=config.lr)
     history = []
     bar = tqdm(_batches(len(x), config.batch_size, config.steps, gen), total=config.steps, desc="train classifier",
                disable=not config.progress, mininterval=5)

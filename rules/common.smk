@@ -96,12 +96,18 @@ def torch_resources(mem_mb=3000, runtime=30):
 LIGHT = dict(mem_mb=1000, runtime=5)  # table and figure jobs
 
 
+def source(*parts):
+    """A file of the workflow itself (the library, a script, a report template), relative to the working directory:
+    right under `--directory` or `workdir:`, and the same text wherever a run is copied, so a copy is not stale."""
+    return os.path.relpath(os.path.join(workflow.basedir, *parts))
+
+
 @functools.cache
 def code(script):
-    """Code inputs for `scripts/{script}.py`, the library files the script imports,
-    transitively (ganaudit.workflow.library_files), as absolute paths so `--directory` works."""
+    """Code inputs for `scripts/{script}.py`: the library files the script imports, transitively
+    (ganaudit.workflow.library_files)."""
     base = workflow.basedir
-    return [os.path.join(base, f) for f in library_files(os.path.join(base, "scripts", f"{script}.py"), base)]
+    return [source(f) for f in library_files(os.path.join(base, "scripts", f"{script}.py"), base)]
 
 
 def logs(name):

@@ -81,7 +81,7 @@ for _name, _f in FIGURE_RULES.items():
             f"plot_{_name}"
         input:
             **_f["input"],
-            script=os.path.join(workflow.basedir, "scripts", "figures", f"{_f['script']}.py"),
+            script=source("scripts", "figures", f"{_f['script']}.py"),
             code=code(f"figures/{_f['script']}"),
         output:
             **figure(_out, _name, _f["section"], _f["label"], "{model}" if _f["per_model"] else "all models"),

@@ -7,7 +7,7 @@ rule findings:
         tables=[f"results/tables/{t}.csv" for t in ("manifold_inference", "inversion_validation", "ll_per_group",
                                                    "patch_cv_correlation", "table2", "ais_validation")]
         + [f"results/tables/{t}.csv" for test in BEYOND_RUN for t in BEYOND_TABLES[test]],
-        template=os.path.join(workflow.basedir, "report", "workflow.rst"),
+        template=source("report", "workflow.rst"),
         code=code("findings"),
     output:
         rst="results/report/workflow.rst",
