@@ -368,5 +368,27 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
     return out
 
 
-__all__ = ["AISConfig", "AISResult", "PRESETS", "SCHEDULES", "STARTS", "ais_group", "ais_log_likelihood",
+
+
+def reestimate_group(generator: Any, group: Any, group_name: str, sigma2: float, config: Any, factors: list[float],
+               seed: int, device: Any, latents: np.ndarray | None = None,
+               exact_when_known: bool = False) -> dict[str, np.ndarray]:
+    """Estimates of ``group``'s images (an `ImageGroup`, the first images of the group) at each budget factor.
+
+    Returns ``factors [F]``, ``log_px_class [F, n, K]`` and ``log_px [F, n]`` (class mixture, as the run reports
+    it), ``evaluations [F, n]`` (generator passes per image, summed over the classes evaluated).
+    """
+    factors = sorted(float(f) for f in set(factors))
+    per_class, marginal, evals = [], [], []
+    for f in factors:
+        out = ais_group(generator, group, group_name, sigma2, config.scaled(f), seed, 0, device, latents,
+                        exact_when_known)
+        per_class.append(out["log_px_class"])
+        marginal.append(pipeline.marginal_log_px(out["log_px_class"], group.labels, group_name))
+        evals.append(np.nansum(out["evaluations"], axis=1))
+    return {"factors": np.asarray(factors), "log_px_class": np.stack(per_class), "log_px": np.stack(marginal),
+            "evaluations": np.stack(evals)}
+
+
+__all__ = ["AISConfig", "AISResult", "PRESETS", "SCHEDULES", "STARTS", "ais_group", "ais_log_likelihood", "reestimate_group",
            "betas_of", "config_from_params", "cost", "make_loglik", "schedule"]

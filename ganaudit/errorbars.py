@@ -7,7 +7,8 @@ temperatures and more search restarts, independent random numbers) and records, 
 ``log p̂_factor(x) − log p̂_run(x)``: positive when the run's estimate was too low. Per group, the median and
 the largest absolute change are the group's error bar (`summarise`); a difference between two groups is
 established only when it exceeds both groups' error bars (`ganaudit.findings`). The same re-estimates at a
-ladder of factors are the paper's Fig 9, for every group.
+ladder of factors are the paper's Fig 9, for every group. The re-estimates themselves are made by
+`ganaudit.ais.reestimate_group`; this module holds the arithmetic on them (no torch).
 
 The error bar is itself a lower bound on the error: a run ``factor`` times longer can still be short of the
 truth. It is the honest, measured part of the error; `ganaudit.bdmc` bounds the rest on simulated data only.
@@ -15,34 +16,9 @@ truth. It is the honest, measured part of the error; `ganaudit.bdmc` bounds the 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from ganaudit.pipeline import marginal_log_px
-
-
-def reestimate(generator: Any, group: Any, group_name: str, sigma2: float, config: Any, factors: list[float],
-               seed: int, device: Any, latents: np.ndarray | None = None,
-               exact_when_known: bool = False) -> dict[str, np.ndarray]:
-    """Estimates of ``group``'s images (an `ImageGroup`, the first images of the group) at each budget factor.
-
-    Returns ``factors [F]``, ``log_px_class [F, n, K]`` and ``log_px [F, n]`` (class mixture, as the run reports
-    it), ``evaluations [F, n]`` (generator passes per image, summed over the classes evaluated).
-    """
-    from ganaudit.ais import ais_group
-
-    factors = sorted(float(f) for f in set(factors))
-    per_class, marginal, evals = [], [], []
-    for f in factors:
-        out = ais_group(generator, group, group_name, sigma2, config.scaled(f), seed, 0, device, latents,
-                        exact_when_known)
-        per_class.append(out["log_px_class"])
-        marginal.append(marginal_log_px(out["log_px_class"], group.labels, group_name))
-        evals.append(np.nansum(out["evaluations"], axis=1))
-    return {"factors": np.asarray(factors), "log_px_class": np.stack(per_class), "log_px": np.stack(marginal),
-            "evaluations": np.stack(evals)}
 
 
 def changes(check_log_px: np.ndarray, factors: np.ndarray, run_log_px: np.ndarray, factor: float) -> np.ndarray:
@@ -68,4 +44,4 @@ def exceeds(margin: float, *error_bars: float) -> bool:
     return bool(np.isfinite(margin) and np.all(np.isfinite(bars)) and np.all(abs(margin) > bars))
 
 
-__all__ = ["changes", "exceeds", "reestimate", "summarise"]
+__all__ = ["changes", "exceeds", "summarise"]

@@ -20,7 +20,7 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
     cfg = ais.config_from_params(params["ais"])
     seed = runtime.seed_for(params["seed"], "validation")
     latents = artifacts.restart_latents(inversion_path, 0, n, G.n_classes, G.latent_dim)
-    out = errorbars.reestimate(G, part, group, sigma2, cfg, params["factors"], seed, dev, latents,
+    out = ais.reestimate_group(G, part, group, sigma2, cfg, params["factors"], seed, dev, latents,
                                params["ais"]["exact_when_known"])
     run_marginal = pipeline.marginal_log_px(run["log_px_class"][:n], run["labels"][:n], group)
     out.update(run_log_px=run_marginal, run_log_px_class=run["log_px_class"][:n], labels=part.labels,

@@ -192,8 +192,15 @@ def test_default_profile_runs_locally(tmp_path: Path) -> None:
 
 
 # Rules the Snakefile runs where Snakemake runs (`localrules:`); every other job is a SLURM job.
-LOCAL_RULES = {"all", "gather_inversion", "gather_ais", "inversion_validation", "manifold_inference",
-               "density_inference", "table2", "findings"}
+def _local_rules() -> set[str]:
+    """The rule names of the Snakefile's `localrules:` block, read from the Snakefile itself."""
+    text = (REPO_ROOT / "Snakefile").read_text()
+    block = re.search(r"^localrules:\n((?:[ \t]+\w+,?[ \t]*\n)+)", text, re.MULTILINE)
+    assert block, "Snakefile: no `localrules:` block"
+    return {name.strip().rstrip(",") for name in block.group(1).split("\n") if name.strip()}
+
+
+LOCAL_RULES = _local_rules()
 
 
 def _last_job_id(cluster: SlurmCluster, cwd: Path) -> int:
