@@ -19,7 +19,7 @@ images of every group (evenly spaced over the images the run estimates; own clas
   images: mean |error| of the default estimator and of the prior-started one at equal cost.
 
 Errors are estimate − reference in nats (negative: below the reference). References are cached in ``--cache``
-(keyed by image, class and setting), so reruns only compute what is new. Timings (images/s) are measured in this
+(keyed by the model's weights and σ², image, class and setting), so reruns only compute what is new. Timings (images/s) are measured in this
 process on this machine; run nothing else meanwhile.
 
     .venv/bin/python benchmarks/bench_posterior_ais.py --results results --out benchmarks/out/posterior_ais.json
@@ -68,8 +68,16 @@ def load_images(results: Path, model: str, group: str, n: int, n_run: int, datas
     return data.to_model_scale(g.images[idx]), torch.as_tensor(labels), latents, idx
 
 
+MODEL = ""  # fingerprint of the generator's weights and σ² (set in main): cached numbers belong to one model
+
+
+def fingerprint(generator_file: Path, sigma2: float) -> str:
+    """A short hash of the checkpoint's bytes and σ², so a retrained GAN never reuses another's numbers."""
+    return hashlib.sha256(generator_file.read_bytes() + repr(float(sigma2)).encode()).hexdigest()[:12]
+
+
 def key(group: str, index: int, label: int, cfg: AISConfig, seed: int) -> str:
-    text = json.dumps([group, int(index), int(label), repr(cfg), seed])
+    text = json.dumps([MODEL, group, int(index), int(label), repr(cfg), seed])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -107,7 +115,7 @@ def main() -> None:
     ap.add_argument("--preset", default="posterior")
     ap.add_argument("--groups", nargs="+", default=GROUPS)
     ap.add_argument("--n-images", type=int, default=4)
-    ap.add_argument("--n-run", type=int, default=32, help="images per group the run estimates (ais.n_images)")
+    ap.add_argument("--n-run", type=int, default=20, help="images per group the run estimates (ais.n_images)")
     ap.add_argument("--factor", type=float, default=16.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -126,8 +134,10 @@ def main() -> None:
     CACHE_PATH = args.cache
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     refs = json.loads(args.references.read_text()) if args.references.exists() else {}
+    global MODEL
     G = registry.load_generator(args.results / "models" / args.model / "generator.pt", "cpu")
     sigma2 = json.loads((args.results / "sigma" / f"{args.model}.json").read_text())["sigma2_model_scale"]
+    MODEL = fingerprint(args.results / "models" / args.model / "generator.pt", sigma2)
     default = dataclasses.replace(PRESETS[args.preset], progress=False)
     rows, speed = [], []
     for group in args.groups:
@@ -136,7 +146,7 @@ def main() -> None:
         if dt:
             speed.append({"estimator": "default", "group": group, "images_per_s": len(x) / dt,
                           "evaluations": float(evals.mean())})
-        ids = [f"{group}/{int(i)}/{int(c)}" for i, c in zip(idx, labels)]
+        ids = [f"{MODEL}/{group}/{int(i)}/{int(c)}" for i, c in zip(idx, labels)]
         need = args.factor * evals
         if not all(ids[j] in refs and refs[ids[j]]["prior_evaluations"] >= need[j]
                    and refs[ids[j]]["own_evaluations"] >= need[j] for j in range(len(ids))):
