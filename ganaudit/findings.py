@@ -338,6 +338,16 @@ def verdict(holds: Verdict) -> str:
     return _VERDICT_TEXT[holds]
 
 
+def _lead(d: dict[str, Any]) -> str:
+    """The groups above the reference and whether their lead exceeds the error bars, as a sentence part."""
+    above = d.get("above_test", "none")
+    if above == "none":
+        return "none"
+    return (f"{above} (the first by {_fmt(d.get('margin', float('nan')), '.0f')} nats; error bars "
+            f"{_fmt(d.get('error_first', float('nan')), '.0f')} and {_fmt(d.get('error_reference', float('nan')), '.0f')}"
+            f" nats); above by more than both groups' error bars: {d.get('established', 'none')}")
+
+
 def beyond_verdict(finding: dict[str, Any]) -> str:
     """The words for a test beyond the paper: its statement **holds**, **does not hold**, or cannot be tested (why)."""
     holds = finding["holds"]
@@ -373,6 +383,7 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "error_reference": _fmt(d.get("error_reference", float("nan")), ".0f"),
         "error_largest": _fmt(d.get("error_largest", float("nan")), ".0f"),
         "error_largest_group": d.get("error_largest_group", "n/a"),
+        "lead": _lead(d),
         "patch": str(config.get("density", {}).get("patch", 8)),
         "v4": verdict(ty["holds"]), "typ_n": str(ty["n"]), "typ_gen": _fmt(ty["generated"], ".2f"),
         "typ_train": _fmt(ty["train"], ".2f"), "typ_test": _fmt(ty["test"], ".2f"),

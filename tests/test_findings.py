@@ -84,6 +84,15 @@ def test_finding3_needs_a_lead_beyond_both_error_bars(tmp_path):
                            {"dataset": {"name": "m", "classes": [0]}, "ais": {"preset": "posterior", "overrides": {}}})
     assert text == ("constant_colour (50 ± 20) > generated (20 ± 1) > train (-100 ± 5) > test (-110 ± 8) > "
                     "animals (-300 ± 30) | constant_colour | 30 (animals)")
+    cfg = {"dataset": {"name": "m", "classes": [0]}, "ais": {"preset": "posterior", "overrides": {}}}
+    assert findings.render("$lead", findings.summarise(tmp_path, "gan"), cfg) == (
+        "constant_colour (the first by 160 nats; error bars 20 and 8 nats); above by more than both groups' error "
+        "bars: constant_colour")
+    verdict_with(20.0, 8.0)
+    df = pd.read_csv(tmp_path / "ll_per_group.csv")
+    df.loc[df.group == "constant_colour", "mean_log_px"] = -200.0          # now below the test images
+    df.to_csv(tmp_path / "ll_per_group.csv", index=False)
+    assert findings.render("$lead", findings.summarise(tmp_path, "gan"), cfg) == "none"  # no "n/a nats" sentence
 
 
 def _no_training_images(tmp_path):
