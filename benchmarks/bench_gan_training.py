@@ -10,7 +10,7 @@ run scores both the last-step generator and the weight average (`ganaudit.train.
 ``--generator PATH`` scores a saved generator instead of training one. ``--grid PNG`` saves 12
 samples per class (one row per class) from the audited generator, 3× enlarged; ``--save PT`` saves it.
 
-    python benchmarks/bench_gan_training.py --data results/data/mnist.h5 \\
+    python benchmarks/bench_gan_training.py --data results/data/mnist \\
         --classifier results/classifier/classifier.pt [--steps 2000 --batch-size 64 --lr 2e-4 \\
         --betas 0.5 0.999 --ema-decay 0.999 --ema-start 1000] [--grid /tmp/gan.png] [--out bench.json]
 
@@ -54,8 +54,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def load_data(path: str | None, cfg: dict) -> tuple[data.ImageGroup, data.ImageGroup]:
-    if path:
-        return data.read_group(path, "train"), data.read_group(path, "test")
+    if path:  # a run's data folder, results/data/{dataset}/: one artifact per group
+        return data.read_group(Path(path) / "train.h5", "train"), data.read_group(Path(path) / "test.h5", "test")
     groups = data.build_groups(cfg["dataset"], {}, cfg["seed"])
     return groups["train"], groups["test"]
 
