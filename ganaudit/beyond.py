@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ganaudit.models.base import Generator, Samples
 
 __all__ = ["DISTANCES", "model_pool", "frame_tree", "write_frames", "read_frame", "read_notes", "distance_names",
-           "gather_table", "TABLE_TITLES", "gather_tables", "pair_images", "as_uint8", "latent_sweep_rows"]
+           "write_audit", "read_by_distance", "gather_table", "TABLE_TITLES", "gather_tables", "pair_images", "as_uint8", "latent_sweep_rows"]
 
 DISTANCES = ("l2", "perceptual")
 """Keys of the two distances in the artifacts (L2 = MSE on the model scale; the run's perceptual distance)."""
@@ -101,6 +101,25 @@ def read_notes(path: str | Path) -> list[str]:
 def distance_names(path: str | Path) -> dict[str, str]:
     """``{distance key: its name}`` of a support or memorisation artifact, in the order of `DISTANCES`."""
     return {key: str(store.read_attrs(path, key)["distance"]) for key in DISTANCES}
+
+
+def write_audit(path: str | Path, tree: Mapping[str, Any], group_attrs: Mapping[str, Mapping[str, Any]],
+                params: Mapping[str, Any], seed: int, notes: Sequence[str] = (), **attrs: Any) -> None:
+    """Write a test's artifact atomically: its ``tree`` and group attrs, with the provenance of ``params`` and
+    ``seed``, the ``notes`` (what was skipped and why) and any further file attrs."""
+    file_attrs = store.provenance(dict(params), seed)
+    file_attrs.update(attrs, notes=list(notes))
+    store.write(path, dict(tree), file_attrs, dict(group_attrs))
+
+
+def read_by_distance(path: str | Path, frames: Sequence[str] = (), arrays: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """``{distance name: {item: value}}`` of a support or memorisation artifact: the frames (`read_frame`) and
+    arrays stored under each distance key (e.g. ``frames=("pairs",), arrays=("pair_images",)``)."""
+    out = {}
+    for key, name in distance_names(path).items():
+        d = store.read(path, [f"{key}/{a}" for a in arrays]) if arrays else {}
+        out[name] = {**{f: read_frame(path, f"{key}/{f}") for f in frames}, **{a: d[f"{key}/{a}"] for a in arrays}}
+    return out
 
 
 def gather_table(paths: Iterable[str | Path], name: str = "table") -> tuple[pd.DataFrame, list[str]]:

@@ -2,7 +2,7 @@
 and their covariance spectrum against the training and test images' (`ganaudit.coverage.coverage_audit`). Parts
 whose inputs the run lacks (no training images, no classifier) are skipped and named in the notes."""
 
-from ganaudit import beyond, coverage, data, runtime, store
+from ganaudit import beyond, coverage, data, runtime
 from ganaudit.models import registry
 
 
@@ -24,9 +24,7 @@ def main(generator_path: str, train_path: str | None, test_path: str | None, cla
         pool, p, classifier, data.to_model_scale(train.images) if train is not None else None,
         data.to_model_scale(test.images) if test is not None else None,
         test.labels if test is not None else None, skipped)
-    attrs = store.provenance(params, seed)
-    attrs.update(notes=notes)
-    store.write(out_path, tree, attrs, group_attrs)
+    beyond.write_audit(out_path, tree, group_attrs, params, seed, notes)
     log.info("\n%s\n%s", table.to_string(), "\n".join(notes))
 
 

@@ -1,7 +1,7 @@
 """Memorisation test of one GAN: each sample's nearest training image against the test images' nearest training
 images, under L2 and the perceptual distance (`ganaudit.memorisation.memorisation_audit`)."""
 
-from ganaudit import beyond, data, distances, memorisation, runtime, store
+from ganaudit import beyond, data, distances, memorisation, runtime
 from ganaudit.models import registry
 
 
@@ -16,9 +16,8 @@ def main(generator_path: str, train_path: str, test_path: str, out_path: str, pa
     perceptual = distances.perceptual_from_config(params["perceptual"], dev)
     tree, group_attrs, table = memorisation.memorisation_audit(pool.images.float(), data.to_model_scale(test.images),
                                                          data.to_model_scale(train.images), perceptual, p)
-    attrs = store.provenance(params, seed)
-    attrs.update(perceptual_metric=perceptual.name, perceptual_backend=perceptual.backend, notes=[])
-    store.write(out_path, tree, attrs, group_attrs)
+    beyond.write_audit(out_path, tree, group_attrs, params, seed, perceptual_metric=perceptual.name,
+                       perceptual_backend=perceptual.backend)
     log.info("\n%s", table.T.to_string())
 
 

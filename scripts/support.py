@@ -1,7 +1,7 @@
 """Birthday-paradox support estimate of one GAN (Arora & Zhang 2017): a pool of its samples against a pool of
 training images, under L2 and the perceptual distance (`ganaudit.support.support_audit`)."""
 
-from ganaudit import beyond, data, distances, runtime, store, support
+from ganaudit import beyond, data, distances, runtime, support
 from ganaudit.models import registry
 
 
@@ -15,9 +15,8 @@ def main(generator_path: str, train_path: str, out_path: str, params: dict) -> N
     reference = data.to_model_scale(train.images[:p["n_reference"]])
     perceptual = distances.perceptual_from_config(params["perceptual"], dev)
     tree, group_attrs, table = support.support_audit(pool.images.float(), reference, perceptual, p, seed)
-    attrs = store.provenance(params, seed)
-    attrs.update(perceptual_metric=perceptual.name, perceptual_backend=perceptual.backend, notes=[])
-    store.write(out_path, tree, attrs, group_attrs)
+    beyond.write_audit(out_path, tree, group_attrs, params, seed, perceptual_metric=perceptual.name,
+                       perceptual_backend=perceptual.backend)
     log.info("\n%s", table.drop(columns=["calibration", "interval"]).to_string())
 
 

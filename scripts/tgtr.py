@@ -1,7 +1,7 @@
 """Train on generated, test on real for one GAN: the pipeline's classifier trained on its samples and on as many
 real training images, both tested on the real test images (`ganaudit.tgtr.tgtr_audit`)."""
 
-from ganaudit import data, runtime, store, tgtr
+from ganaudit import beyond, data, runtime, tgtr
 from ganaudit.models import registry
 
 
@@ -13,9 +13,7 @@ def main(generator_path: str, train_path: str, test_path: str, out_path: str, pa
     tree, group_attrs, table, notes = tgtr.tgtr_audit(G, data.to_model_scale(train.images), train.labels,
                                                         data.to_model_scale(test.images), test.labels,
                                                         params["tgtr"]["n"], params["train"], seed)
-    attrs = store.provenance(params, seed)
-    attrs.update(notes=notes)
-    store.write(out_path, tree, attrs, group_attrs)
+    beyond.write_audit(out_path, tree, group_attrs, params, seed, notes)
     log.info("\n%s\n%s", table.to_string(), "\n".join(notes))
 
 

@@ -39,9 +39,12 @@ class MeanClassifier(nn.Module):
 
 
 def _write(tmp_path, name, result):
+    """The artifact as the stage scripts write it (`beyond.write_audit`)."""
     tree, group_attrs = result[0], result[1]
     notes = result[3] if len(result) > 3 else []
-    return store.write(tmp_path / f"{name}.h5", tree, {**store.provenance({}), "notes": notes}, group_attrs)
+    path = tmp_path / f"{name}.h5"
+    beyond.write_audit(path, tree, group_attrs, {"seed": 0}, 0, notes, perceptual_metric="P")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +113,12 @@ def test_memorisation_finds_copies_under_both_distances_and_the_artifact_reads_b
     assert pairs["index"].tolist()[:2] == [3, 7] and pairs.nn_index.tolist()[:2] == [11, 200]
     images = store.read(path, ["l2/pair_images"])["l2/pair_images"]
     np.testing.assert_array_equal(images[:2, 0], images[:2, 1])       # each copy beside its training image
+    by_distance = beyond.read_by_distance(path, frames=("pairs",), arrays=("pair_images",))
+    assert list(by_distance) == ["L2", perceptual.name]
+    pd.testing.assert_frame_equal(by_distance["L2"]["pairs"], pairs)
+    np.testing.assert_array_equal(by_distance["L2"]["pair_images"], images)
+    attrs = store.read_attrs(path)
+    assert attrs["perceptual_metric"] == "P" and beyond.read_notes(path) == [] and attrs.get("complete")
 
 
 def test_nearest_in_chunks_equals_one_search():

@@ -5,17 +5,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import beyond, runtime, store  # noqa: E402
+from ganaudit import beyond, runtime  # noqa: E402
 from ganaudit.plots import beyond as beyond_plots, style  # noqa: E402
 
 
 def main(artifact: str, png: str, pdf: str, model: str, params: dict) -> None:
-    distances, summaries, pairs, images = {}, {}, {}, {}
-    for key, name in beyond.distance_names(artifact).items():
-        distances[name] = beyond.read_frame(artifact, f"{key}/distances")
-        summaries[name] = beyond.read_frame(artifact, f"{key}/summary").iloc[0].to_dict()
-        pairs[name] = beyond.read_frame(artifact, f"{key}/pairs")
-        images[name] = store.read(artifact, [f"{key}/pair_images"])[f"{key}/pair_images"]
+    d = beyond.read_by_distance(artifact, frames=("distances", "summary", "pairs"), arrays=("pair_images",))
+    distances, pairs, images = ({n: v[k] for n, v in d.items()} for k in ("distances", "pairs", "pair_images"))
+    summaries = {n: v["summary"].iloc[0].to_dict() for n, v in d.items()}
     fig = beyond_plots.memorisation_distances(model, distances, summaries, pairs, images,
                                               params["n_examples"], beyond.read_notes(artifact))
     style.save(fig, png, pdf, params["dpi"])

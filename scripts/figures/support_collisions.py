@@ -4,20 +4,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import beyond, runtime, store  # noqa: E402
+from ganaudit import beyond, runtime  # noqa: E402
 from ganaudit.support import THRESHOLD_FIELDS  # noqa: E402
 from ganaudit.plots import beyond as beyond_plots, style  # noqa: E402
 
 
 def main(artifact: str, png: str, pdf: str, model: str, params: dict) -> None:
-    curves, estimates, thresholds, pairs, images = {}, {}, {}, {}, {}
-    for key, name in beyond.distance_names(artifact).items():
-        curves[name] = beyond.read_frame(artifact, f"{key}/curves")
-        estimates[name] = beyond.read_frame(artifact, f"{key}/estimates")
-        pairs[name] = beyond.read_frame(artifact, f"{key}/pairs")
-        d = store.read(artifact, [f"{key}/threshold", f"{key}/pair_images"])
-        thresholds[name] = dict(zip(THRESHOLD_FIELDS, d[f"{key}/threshold"]))
-        images[name] = d[f"{key}/pair_images"]
+    d = beyond.read_by_distance(artifact, frames=("curves", "estimates", "pairs"), arrays=("threshold", "pair_images"))
+    curves, estimates, pairs, images = ({n: v[k] for n, v in d.items()} for k in ("curves", "estimates", "pairs", "pair_images"))
+    thresholds = {n: dict(zip(THRESHOLD_FIELDS, v["threshold"])) for n, v in d.items()}
     fig = beyond_plots.support_collisions(model, curves, estimates, thresholds, pairs, images,
                                           params["n_examples"], beyond.read_notes(artifact))
     style.save(fig, png, pdf, params["dpi"])
