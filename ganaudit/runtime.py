@@ -67,3 +67,9 @@ def device(name: str):
 def as_dict(params: Any) -> dict[str, Any]:
     """snakemake.params → plain dict (JSON-serialisable, for the artifact's config attr)."""
     return {k: v for k, v in dict(params).items()}
+
+
+def model_figure_args(smk: Any) -> tuple[str, str, str, str, dict[str, Any]]:
+    """``(artifact, png, pdf, model, params)`` of a per-model figure job (input ``artifact``, outputs ``png`` and
+    ``pdf``, wildcard ``model``): the arguments of the beyond-the-paper figure scripts' ``main``."""
+    return smk.input.artifact, smk.output.png, smk.output.pdf, smk.wildcards.model, as_dict(smk.params)

@@ -26,3 +26,15 @@ log.error("an error line")
         assert what in text, what
     assert "an error line" in proc.stderr
     assert "an info line" not in proc.stderr and "a progress bar" not in proc.stderr
+
+
+def test_model_figure_args_are_the_figure_scripts_main_arguments():
+    from types import SimpleNamespace
+
+    from ganaudit import runtime
+
+    smk = SimpleNamespace(input=SimpleNamespace(artifact="results/support/gan.h5"),
+                          output=SimpleNamespace(png="f.png", pdf="f.pdf"), wildcards=SimpleNamespace(model="gan"),
+                          params={"dpi": 150, "n_examples": 8})
+    assert runtime.model_figure_args(smk) == ("results/support/gan.h5", "f.png", "f.pdf", "gan",
+                                              {"dpi": 150, "n_examples": 8})

@@ -20,5 +20,4 @@ def main(artifact: str, png: str, pdf: str, model: str, params: dict) -> None:
 
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0])
-    main(snakemake.input.artifact, snakemake.output.png, snakemake.output.pdf, snakemake.wildcards.model,
-         runtime.as_dict(snakemake.params))
+    main(*runtime.model_figure_args(snakemake))
