@@ -105,8 +105,9 @@ class Modes:
         diff = z[:, :, None, :] - self.mu[:, None, :, :]
         return torch.einsum("nkji,nckj->ncki", self.chol, diff) / self.scale
 
-    def log_density(self, z: Tensor) -> tuple[Tensor, Tensor]:
-        """``log q(z)`` float64 ``[n, C]`` and its gradient ``[n, C, d]`` for ``z [n, C, d]``."""
+    def mixture(self, z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``log q(z)`` float64 ``[n, C]``, the components' responsibilities float64 ``[n, C, 1 + K]`` (the
+        defensive prior first) and the whitened ``w [n, C, K, d]`` at ``z [n, C, d]``."""
         d = z.shape[-1]
         w = self.whiten(z)                                                   # [n, C, K, d]
         logdet = self.chol.diagonal(dim1=-2, dim2=-1).log().sum(-1) - d * math.log(self.scale)   # [n, K]
@@ -114,8 +115,12 @@ class Modes:
                 + self.log_weight[:, None, :])                               # [n, C, K]
         prior = (-0.5 * z.double().pow(2).sum(-1) - 0.5 * d * math.log(2 * math.pi) + self.log_prior_weight)
         allc = torch.cat([prior[..., None], comp], dim=-1)                   # [n, C, 1 + K]
-        logq = torch.logsumexp(allc, dim=-1)
-        resp = torch.softmax(allc, dim=-1).to(z.dtype)                       # responsibilities
+        return torch.logsumexp(allc, dim=-1), torch.softmax(allc, dim=-1), w
+
+    def log_density(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """``log q(z)`` float64 ``[n, C]`` and its gradient ``[n, C, d]`` for ``z [n, C, d]``."""
+        logq, resp, w = self.mixture(z)
+        resp = resp.to(z.dtype)                                              # responsibilities
         # ∇ log N_k(z) = −H_k (z − μ_k)/s² = −L_k (L_kᵀ (z − μ_k)) / s²
         grad_k = -torch.einsum("nkij,nckj->ncki", self.chol, w) / self.scale
         grad = resp[..., 0:1] * (-z) + (resp[..., 1:, None] * grad_k).sum(-2)

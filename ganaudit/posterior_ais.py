@@ -19,7 +19,7 @@ from torch import Tensor
 
 from ganaudit.annealing import Streams, betas_of, dtype_of, make_loglik, run_chains
 from ganaudit.models.base import device_of
-from ganaudit.posterior import allocate, find_modes, restrict
+from ganaudit.posterior import allocate, energy, find_modes, restrict
 
 DEFENSIVE_SEED_OFFSET = 1 << 40  # the defensive draws' streams: far from any image's own seed
 REVERSE_SEED_OFFSET = 1 << 43  # reverse AIS's streams
@@ -49,10 +49,8 @@ class Strata:
 
     def log_joint(self, z: Tensor, reps: int) -> Tensor:
         """``log p(x, z)`` without ``norm`` for ``z [n * reps, d]`` (forward passes only), float64."""
-        with torch.no_grad():
-            lab = None if self.labels is None else self.labels.repeat_interleave(reps, 0)
-            r = self.generator(z, lab) - self.x.repeat_interleave(reps, 0)
-        return r.flatten(1).double().pow(2).sum(1) / (-2 * self.sigma2) - 0.5 * z.double().pow(2).sum(1) + self.log_prior_norm
+        lab = None if self.labels is None else self.labels.repeat_interleave(reps, 0)
+        return -energy(self.generator, z, self.x.repeat_interleave(reps, 0), lab, self.sigma2) + self.log_prior_norm
 
     def chains(self, mode: np.ndarray):
         """``(g, to_z, to_u)`` for chains whose modes are ``mode [n, c]`` (indices into the proposal's modes)."""
@@ -113,7 +111,7 @@ def posterior_reverse_batch(generator, x, z_true, labels, sigma2, config, seeds)
     n, c, d, device = st.n, st.c, st.d, st.device
     z = z_true.to(device, st.dtype)
     zc = z.repeat_interleave(c, 0)
-    _, resp = responsibilities(st.modes, zc.view(n, c, d))                   # [n, c, 1 + K]
+    logq, resp, _ = st.modes.mixture(zc.view(n, c, d))                        # [n, c], [n, c, 1 + K]
     gen = torch.Generator(device="cpu").manual_seed(int(seeds[0]) + REVERSE_SEED_OFFSET)
     pick = torch.multinomial(resp.reshape(n * c, -1).double().cpu(), 1, generator=gen).view(n, c).numpy() - 1
     mode = np.where(pick >= 0, pick, 0)                                       # the prior's chains: any mode, unused
@@ -122,18 +120,6 @@ def posterior_reverse_batch(generator, x, z_true, labels, sigma2, config, seeds)
     run = run_chains(g, config, betas, seeds + REVERSE_SEED_OFFSET, d, device, st.dtype, "reverse posterior AIS",
                      u0=to_u(zc))
     log_w = (run.log_w - st.norm).view(n, c)                                  # β from 1 to 0: the constant enters with −1
-    logq, _ = st.modes.log_density(zc.view(n, c, d))
     prior_w = (logq.reshape(-1) - st.log_joint(zc, c) - st.norm).view(n, c)     # q / p(x, z) at the exact sample
     return torch.where(torch.as_tensor(pick < 0, device=device), prior_w, log_w).cpu().numpy()
 
-
-def responsibilities(modes, z: Tensor) -> tuple[Tensor, Tensor]:
-    """``log q(z)`` ``[n, C]`` and the components' responsibilities ``[n, C, 1 + K]`` (prior first) at ``z [n, C, d]``."""
-    dim = z.shape[-1]
-    w = modes.whiten(z)
-    logdet = modes.chol.diagonal(dim1=-2, dim2=-1).log().sum(-1) - dim * math.log(modes.scale)
-    comp = (-0.5 * w.double().pow(2).sum(-1) + logdet[:, None, :].double() - 0.5 * dim * math.log(2 * math.pi)
-            + modes.log_weight[:, None, :])
-    prior = -0.5 * z.double().pow(2).sum(-1) - 0.5 * dim * math.log(2 * math.pi) + modes.log_prior_weight
-    allc = torch.cat([prior[..., None], comp], dim=-1)
-    return torch.logsumexp(allc, -1), torch.softmax(allc, -1)
