@@ -368,11 +368,9 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
     return out
 
 
-
-
-def reestimate_group(generator: Any, group: Any, group_name: str, sigma2: float, config: Any, factors: list[float],
-               seed: int, device: Any, latents: np.ndarray | None = None,
-               exact_when_known: bool = False) -> dict[str, np.ndarray]:
+def reestimate_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: float, config: AISConfig,
+                     factors: list[float], seed: int, device: str | torch.device, latents: np.ndarray | None = None,
+                     exact_when_known: bool = False) -> dict[str, np.ndarray]:
     """Estimates of ``group``'s images (an `ImageGroup`, the first images of the group) at each budget factor.
 
     Returns ``factors [F]``, ``log_px_class [F, n, K]`` and ``log_px [F, n]`` (class mixture, as the run reports
@@ -390,5 +388,5 @@ def reestimate_group(generator: Any, group: Any, group_name: str, sigma2: float,
             "evaluations": np.stack(evals)}
 
 
-__all__ = ["AISConfig", "AISResult", "PRESETS", "SCHEDULES", "STARTS", "ais_group", "ais_log_likelihood", "reestimate_group",
-           "betas_of", "config_from_params", "cost", "make_loglik", "schedule"]
+__all__ = ["AISConfig", "AISResult", "PRESETS", "SCHEDULES", "STARTS", "ais_group", "ais_log_likelihood",
+           "reestimate_group", "betas_of", "config_from_params", "cost", "make_loglik", "schedule"]
