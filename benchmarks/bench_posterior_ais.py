@@ -7,7 +7,8 @@ images of every group (evenly spaced over the images the run estimates; own clas
 * **reference** per image: the higher of two stochastic lower bounds that do not grade themselves, a
   prior-started run with ``--factor`` × the default estimator's generator passes (geometric schedule, one
   leapfrog, 4 chains, pilot-tuned step sizes) and the default estimator itself with ``--factor`` × its
-  budget (`AISConfig.scaled`: that many times the annealing temperatures and the search's restarts). They are
+  budget (`AISConfig.scaled`: that many times the annealing temperatures and the search's restarts, plus a
+  tempered SMC search with ``--reference-smc`` × ``--factor`` particles). They are
   kept in ``--references`` and reused while they have at least ``--factor`` × the passes the current default
   spends on the image (a cheaper default is judged against the references of a costlier one);
 * **default**: the preset ``--preset`` (the run's, ``ais.preset`` of config.yaml) as the pipeline calls it,
@@ -120,6 +121,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ppca-images", type=int, default=8)
+    ap.add_argument("--reference-smc", type=int, default=16,
+                    help="the own reference also searches by tempered SMC with this many particles per unit of "
+                         "--factor (SearchConfig.smc_scaled; 0: restarts only)")
     ap.add_argument("--candidates", nargs="*", default=[],
                     help="extra settings to compare, as NAME=EXPR with EXPR an AISConfig expression, e.g. "
                          "'short=dataclasses.replace(PRESETS[\"posterior\"], n_steps=100)'")
@@ -148,15 +152,24 @@ def main() -> None:
                           "evaluations": float(evals.mean())})
         ids = [f"{MODEL}/{group}/{int(i)}/{int(c)}" for i, c in zip(idx, labels)]
         need = args.factor * evals
-        if not all(ids[j] in refs and refs[ids[j]]["prior_evaluations"] >= need[j]
-                   and refs[ids[j]]["own_evaluations"] >= need[j] for j in range(len(ids))):
-            own = dataclasses.replace(default.scaled(args.factor), progress=False)
+        own = dataclasses.replace(dataclasses.replace(default, search=dataclasses.replace(
+            default.search, smc_scaled=args.reference_smc)).scaled(args.factor), progress=False)
+        # a reference is recomputed when it has fewer than factor x the default's passes, or (own) another setting
+        stale_own = [j for j, k in enumerate(ids) if k not in refs or refs[k]["own_evaluations"] < need[j]
+                     or refs[k]["own_setting"] != repr(own)]
+        stale_prior = [j for j, k in enumerate(ids) if k not in refs or refs[k]["prior_evaluations"] < need[j]]
+        if stale_own or stale_prior:
             ro, eo, _ = estimate(G, x, labels, sigma2, own, args.seed + 10_000, latents, cache, group, idx)
             # one batch per group: the most passes the default spent on an image of the group, times the factor
             pcfg = prior_config(args.factor * evals.max(), 4, adapt=False)
-            rp, _, _ = estimate(G, x, labels, sigma2, pcfg, args.seed + 20_000, None, cache, group, idx)
+            rp = np.full(len(x), np.nan)
+            if stale_prior:
+                rp, _, _ = estimate(G, x, labels, sigma2, pcfg, args.seed + 20_000, None, cache, group, idx)
             for j, k in enumerate(ids):
-                refs[k] = {"prior": float(rp[j]), "prior_evaluations": float(args.factor * evals.max()),
+                old = refs.get(k, {})
+                fresh = j in stale_prior
+                refs[k] = {"prior": float(rp[j]) if fresh else old["prior"],
+                           "prior_evaluations": float(args.factor * evals.max()) if fresh else old["prior_evaluations"],
                            "own": float(ro[j]), "own_evaluations": float(eo[j]), "own_setting": repr(own)}
             args.references.write_text(json.dumps(refs, indent=1))
         ref_prior = np.array([refs[k]["prior"] for k in ids])

@@ -7,8 +7,10 @@ Model: ``p(x, z) = N(z; 0, I) · N(x; G(z), σ² I)``, so ``U(z) = −log p(x, z
    inversion) and the ``search_restarts`` prior samples whose images are nearest to ``x`` in a shared pool
    of ``search_candidates`` (drawn from ``search_seed``, so an image's modes do not depend on its batch).
    Adam with a cosine schedule minimises ``U`` from every start (``search_steps``, learning rate ``search_lr``;
-   after ``screen_steps`` only each image's ``screen_keep`` best starts go on: successive halving); the best
-   iterates are deduplicated and the ``n_modes`` lowest refined by ``gn_steps`` Levenberg–Marquardt steps.
+   after ``screen_steps`` only each image's ``screen_keep`` best starts go on: successive halving). Images off
+   the manifold descend again from more pool latents and, with ``smc_particles > 0``, from the best particles of
+   a tempered SMC (`ganaudit.smc`), which finds basins by their mass instead of their nearness. The best iterates
+   are deduplicated and the ``n_modes`` lowest refined by ``gn_steps`` Levenberg–Marquardt steps.
 2. **Laplace approximation** at each mode ``μ_k``: precision ``H_k = I + J_kᵀ J_k / σ²`` (Gauss–Newton; ``J`` the
    generator's Jacobian, by forward-mode differentiation), so ``N(μ_k, s² H_k⁻¹)`` with ``s = proposal_scale``;
    modes within ``merge_radius`` (in the units of a kept mode's whitening) of a better one are dropped. The
@@ -33,9 +35,10 @@ import torch
 from torch import Tensor
 
 from ganaudit.models.base import Generator
+from ganaudit.smc import best_distinct, temper
 
 SEARCH_SEED = 0x5EA7C4  # the default pool seed: shared by every image, so modes do not depend on batching
-SEARCH_STREAM_OFFSET = 1 << 42  # the annealed search's per-image streams: far from any image's own seed
+SEARCH_STREAM_OFFSET = 1 << 42  # the tempered search's per-image streams: far from any image's own seed
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,11 @@ class SearchConfig:
     """Mode search and proposal settings (see the module doc). Costs per image: ``(R + search_restarts) ·
     search_steps`` gradient evaluations (``R`` latents given by the caller) + ``n_modes · gn_steps · (d + 1)``
     Jacobian-vector products and forward passes + ``n_modes · d`` for the final Jacobians; rendering the shared
-    pool costs ``search_candidates`` forward passes per class and batch."""
+    pool costs ``search_candidates`` forward passes per class and batch. The tempered search (images off the
+    manifold, ``smc_particles > 0``) costs ``smc_particles · (1 + smc_moves · T)`` with ``T ≤ smc_max_temps``
+    temperatures chosen by the effective sample size (``smc_ess``), and ``smc_keep · search_steps`` to descend
+    from its best particles. ``smc_scaled``: the particles per unit of budget that `ganaudit.ais.AISConfig.scaled`
+    gives a search without a tempered stage when it raises the budget (error bars, references)."""
 
     search_restarts: int = 4
     extra_restarts: int = 12
@@ -53,8 +60,12 @@ class SearchConfig:
     search_lr: float = 0.3
     screen_steps: int = 20
     screen_keep: int = 4
-    anneal_chains: int = 0
-    anneal_steps: int = 300
+    smc_particles: int = 0
+    smc_moves: int = 2
+    smc_keep: int = 4
+    smc_ess: float = 0.5
+    smc_max_temps: int = 100
+    smc_scaled: int = 0
     gn_steps: int = 2
     n_modes: int = 4
     merge_radius: float = 3.0
@@ -68,11 +79,14 @@ class SearchConfig:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1 (got {getattr(self, name)})")
         for name in ("search_restarts", "extra_restarts", "search_steps", "screen_steps", "screen_keep", "gn_steps",
-                     "anneal_chains", "anneal_steps"):
+                     "smc_particles", "smc_moves", "smc_keep", "smc_max_temps"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"SearchConfig.{name} must be >= 0 (got {getattr(self, name)})")
         if not 0 < self.prior_weight < 1:
             raise ValueError(f"SearchConfig.prior_weight must be in (0, 1) (got {self.prior_weight})")
+        if self.smc_particles and not (self.smc_keep >= 1 and self.smc_max_temps >= 1 and 0 < self.smc_ess < 1):
+            raise ValueError("SearchConfig with smc_particles > 0 needs smc_keep >= 1, smc_max_temps >= 1 and "
+                             f"0 < smc_ess < 1 (got {self.smc_keep}, {self.smc_max_temps}, {self.smc_ess})")
         if not 0 <= self.uniform_mix <= 1:
             raise ValueError(f"SearchConfig.uniform_mix must be in [0, 1] (got {self.uniform_mix})")
         if not (self.proposal_scale > 0 and self.search_lr > 0 and self.merge_radius >= 0 and self.on_manifold >= 0):
@@ -254,35 +268,42 @@ def _nearest_starts(generator: Generator, x: Tensor, labels: Tensor | None, cfg:
     return out[:, skip:]
 
 
-def _annealed_starts(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float, cfg: SearchConfig,
-                     seeds: np.ndarray) -> Tensor:
-    """``[n, anneal_chains, d]``: the end points of short prior-started annealing runs (geometric schedule,
-    step sizes adapted per chain: this only proposes where to look). Tempering finds basins by their mass at
-    every temperature, which descent from nearby starts does not: on real images the mode with the most
-    mass is often not the one nearest in pixel space."""
-    from ganaudit.annealing import Kernel, Streams, anneal, make_loglik, schedule
-
-    c, d = cfg.anneal_chains, generator.latent_dim
-    streams = Streams(np.asarray(seeds, dtype=np.int64) + SEARCH_STREAM_OFFSET, c, d, x.device)
-    g = make_loglik(generator, x.repeat_interleave(c, 0), None if labels is None else labels.repeat_interleave(c, 0),
-                    sigma2)
-    kernel = Kernel(n_leapfrog=1, step_size=0.05, adapt=True, adapt_rate=0.05)
-    run = anneal(g, streams.normal().to(x.dtype), schedule("geometric", cfg.anneal_steps, start=1e-4), kernel, streams)
-    return run.u.view(x.shape[0], c, d)
+def _second_stage(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float, cfg: SearchConfig,
+                  seeds: np.ndarray) -> tuple[Tensor, Tensor, np.ndarray]:
+    """The search's second stage for images off the manifold (`find_modes`): descent from the next
+    ``extra_restarts`` nearest pool latents (screened) and from the ``smc_keep`` best distinct particles of the
+    tempered SMC; the optima ``[m, S, d]``, their energies ``[m, S]`` and the passes per image ``[m]``."""
+    m = x.shape[0]
+    zs, us, spent = [], [], np.zeros(m, dtype=np.int64)
+    if cfg.extra_restarts:
+        z, u, p = _descend(generator, _nearest_starts(generator, x, labels, cfg, cfg.extra_restarts,
+                                                      skip=cfg.search_restarts), x, labels, sigma2, cfg)
+        zs, us, spent = [z], [u], spent + p
+    if cfg.smc_particles:
+        parts, energies, p_smc = temper(generator, x, labels, sigma2, cfg.smc_particles, cfg.smc_moves,
+                                        np.asarray(seeds, dtype=np.int64) + SEARCH_STREAM_OFFSET, cfg.smc_ess,
+                                        cfg.smc_max_temps)
+        z, u, p = _descend(generator, best_distinct(parts, energies, cfg.smc_keep), x, labels, sigma2, cfg)
+        zs.append(z)
+        us.append(u)
+        spent = spent + p_smc + p
+    return torch.cat(zs, 1), torch.cat(us, 1), spent
 
 
 def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float, cfg: SearchConfig,
                latents: Tensor | None = None, seeds: np.ndarray | None = None) -> Modes:
     """The mixture proposal of each image (module doc, steps 1–3). ``x [n, C, H, W]`` on the model scale,
     ``labels [n]`` or None, ``latents [n, R, d]`` optional extra starts (non-finite rows are ignored),
-    ``seeds [n]`` the per-image seeds of the annealed starts (``anneal_chains``).
+    ``seeds [n]`` the per-image seeds of the tempered search (``smc_particles``).
 
-    The search has two stages. The first descends from the given latents, the ``search_restarts`` nearest pool
-    latents and the annealed starts. An image it reconstructs to a mean squared residual below
-    ``on_manifold · σ²`` lies on the generator's manifold (a model sample: one sharp mode, found); every other
-    image descends again from the next ``extra_restarts`` nearest pool latents. The proposal depends on ``x``
-    only, never on the AIS draws, so the estimator stays unbiased whatever the search found; ``n_passes``
-    records the generator passes spent per image.
+    The search has two stages. The first descends from the given latents and the ``search_restarts`` nearest
+    pool latents. An image it reconstructs to a mean squared residual below ``on_manifold · σ²`` lies on the
+    generator's manifold (a model sample: one sharp mode, found); every other image descends again from the next
+    ``extra_restarts`` nearest pool latents and from the ``smc_keep`` best particles of a tempered SMC with
+    ``smc_particles`` particles (`ganaudit.smc`), which finds basins by their mass rather than by their
+    distance. The proposal depends on ``x`` and the search's own random numbers only, never on the AIS draws,
+    so the estimator stays unbiased whatever the search found; ``n_passes`` records the generator passes spent
+    per image.
     """
     n, d = x.shape[0], generator.latent_dim
     starts = [_nearest_starts(generator, x, labels, cfg, cfg.search_restarts)] if cfg.search_restarts else []
@@ -291,14 +312,11 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
         if lat.dim() != 3 or lat.shape[0] != n or lat.shape[2] != d:
             raise ValueError(f"latents must have shape ({n}, R, {d}), got {tuple(lat.shape)}")
         starts.insert(0, torch.nan_to_num(lat, nan=0.0, posinf=0.0, neginf=0.0))
-    if cfg.anneal_chains:
-        seeds = np.arange(n) if seeds is None else seeds
-        starts.append(_annealed_starts(generator, x, labels, sigma2, cfg, seeds))
     if not starts:
         raise ValueError("the mode search has no starting point: give latents or set search_restarts >= 1")
     z, u, spent = _descend(generator, torch.cat(starts, dim=1), x, labels, sigma2, cfg)
-    passes = torch.full((n,), spent + cfg.anneal_chains * cfg.anneal_steps, dtype=torch.long, device=x.device)
-    if cfg.extra_restarts:
+    passes = torch.full((n,), spent, dtype=torch.long, device=x.device)
+    if cfg.extra_restarts or cfg.smc_particles:
         best = z[torch.arange(n, device=x.device), u.argmin(1)]
         with torch.no_grad():
             resid = (generator(best, labels) - x).flatten(1).double().pow(2).mean(1)
@@ -306,14 +324,14 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
         passes += 1
         if len(off):
             lab = None if labels is None else labels[off]
-            z2, u2, spent2 = _descend(generator, _nearest_starts(generator, x[off], lab, cfg, cfg.extra_restarts,
-                                                                 skip=cfg.search_restarts), x[off], lab, sigma2, cfg)
-            pad = torch.full((n, cfg.extra_restarts), math.inf, dtype=u.dtype, device=x.device)
+            z2, u2, spent2 = _second_stage(generator, x[off], lab, sigma2, cfg,
+                                           np.arange(n)[off.cpu().numpy()] if seeds is None else np.asarray(seeds)[off.cpu().numpy()])
+            pad = torch.full((n, z2.shape[1]), math.inf, dtype=u.dtype, device=x.device)
             pad[off] = u2
-            zpad = torch.zeros(n, cfg.extra_restarts, d, dtype=z.dtype, device=x.device)
+            zpad = torch.zeros(n, z2.shape[1], d, dtype=z.dtype, device=x.device)
             zpad[off] = z2
             z, u = torch.cat([z, zpad], 1), torch.cat([u, pad], 1)
-            passes[off] += spent2
+            passes[off] += torch.as_tensor(spent2, device=x.device)
     s = z.shape[1]
     # the best distinct starts go on to Gauss–Newton (near-identical optima are one mode)
     k = min(cfg.n_modes, s)
