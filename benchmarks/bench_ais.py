@@ -1,4 +1,4 @@
-"""Benchmark and validate `ganaudit.ais`.
+"""Benchmark and validate `ganaudit.density.ais`.
 
 Default mode (cost): on a small DCGAN-like generator (or ``--generator PATH``, a torch.save'd module
 satisfying the Generator protocol) and one batch of ``images × chains`` latents, measure in one
@@ -30,10 +30,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganaudit.ais import PRESETS, AISConfig
-from ganaudit.annealing import make_loglik
-from ganaudit.bdmc import simulate, validate_on_ppca
-from ganaudit.hmc import hmc_transition, init_state
+from ganaudit.density.ais import PRESETS, AISConfig
+from ganaudit.density.annealing import make_loglik
+from ganaudit.density.bdmc import simulate, validate_on_ppca
+from ganaudit.density.hmc import hmc_transition, init_state
 from ganaudit.models.ppca import random_linear_gaussian
 
 
@@ -90,7 +90,7 @@ def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, 
         x = (x + 0.1 * torch.randn(x.shape, generator=g).to(device)).repeat_interleave(chains, 0)
     f = make_loglik(generator, x, rows_labels, 0.01)
     if start == "posterior":
-        from ganaudit.posterior_ais import Strata
+        from ganaudit.density.posterior_ais import Strata
 
         cfg = dataclasses.replace(PRESETS["posterior"], n_chains=chains, progress=False)
         strata = Strata(generator, x[::chains], labels, 0.01, cfg, np.arange(images), None)

@@ -6,7 +6,7 @@ Trains the class-conditional DCGAN of the default config (MNIST digits 0–2, la
 the pipeline's classifier: FID on its penultimate features against the first 1000 test images
 ("FID (MNIST-classifier features)", lower is better), its accuracy on the samples (overall and per
 requested class), and the training time (wall and CPU seconds). With ``--ema-decay`` one training
-run scores both the last-step generator and the weight average (`ganaudit.train.train_gan_pair`).
+run scores both the last-step generator and the weight average (`ganaudit.models.train.train_gan_pair`).
 ``--generator PATH`` scores a saved generator instead of training one. ``--grid PNG`` saves 12
 samples per class (one row per class) from the audited generator, 3× enlarged; ``--save PT`` saves it.
 
@@ -46,38 +46,40 @@ import torch
 import yaml
 from PIL import Image
 
-from ganaudit import data, runtime, train
+from ganaudit.data import images
+from ganaudit.workflow import runtime
+from ganaudit.models import train
 from ganaudit.models import classifier as clf_mod
 from ganaudit.models import registry
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def load_data(path: str | None, cfg: dict) -> tuple[data.ImageGroup, data.ImageGroup]:
+def load_data(path: str | None, cfg: dict) -> tuple[images.ImageGroup, images.ImageGroup]:
     if path:  # a run's data folder, results/data/{dataset}/: one artifact per group
-        return data.read_group(Path(path) / "train.h5", "train"), data.read_group(Path(path) / "test.h5", "test")
-    groups = data.build_groups(cfg["dataset"], {}, cfg["seed"])
+        return images.read_group(Path(path) / "train.h5", "train"), images.read_group(Path(path) / "test.h5", "test")
+    groups = images.build_groups(cfg["dataset"], {}, cfg["seed"])
     return groups["train"], groups["test"]
 
 
-def load_classifier(path: str | None, train_group: data.ImageGroup, cfg: dict) -> clf_mod.Classifier:
+def load_classifier(path: str | None, train_group: images.ImageGroup, cfg: dict) -> clf_mod.Classifier:
     if path and Path(path).exists():
         return registry.load_generator(path)
-    x, y = data.to_model_scale(train_group.images), torch.as_tensor(train_group.labels)
+    x, y = images.to_model_scale(train_group.images), torch.as_tensor(train_group.labels)
     clf, _ = train.train_classifier(x, y, int(y.max()) + 1, train.TrainConfig(**cfg["classifier"]["train"], progress=False),
                                     cfg["seed"])
     return clf
 
 
 @torch.no_grad()
-def score(G: torch.nn.Module, clf: clf_mod.Classifier, test: data.ImageGroup, n: int, seed: int) -> dict:
+def score(G: torch.nn.Module, clf: clf_mod.Classifier, test: images.ImageGroup, n: int, seed: int) -> dict:
     """FID (classifier features) against the first ``n`` test images and accuracy on ``n`` samples."""
     gen = torch.Generator().manual_seed(runtime.seed_for(seed, "quality"))
     z = torch.randn(n, G.latent_dim, generator=gen)
     labels = torch.arange(n) % G.n_classes
     fake = torch.cat([G(z[i:i + 500], labels[i:i + 500]) for i in range(0, n, 500)])
     pred_f, feat_f = clf_mod.predict_and_features(clf, fake)
-    _, feat_r = clf_mod.predict_and_features(clf, data.to_model_scale(test.images[:n]))
+    _, feat_r = clf_mod.predict_and_features(clf, images.to_model_scale(test.images[:n]))
     y = labels.numpy()
     return {"fid_classifier_features": clf_mod.frechet_distance(feat_f, feat_r),
             "sample_accuracy": float((pred_f == y).mean()),
@@ -88,7 +90,7 @@ def score(G: torch.nn.Module, clf: clf_mod.Classifier, test: data.ImageGroup, n:
 def save_grid(G: torch.nn.Module, path: str, per_class: int = 12, seed: int = 1) -> None:
     z = torch.randn(per_class * G.n_classes, G.latent_dim, generator=torch.Generator().manual_seed(seed))
     labels = torch.arange(G.n_classes).repeat_interleave(per_class)
-    u8 = data.to_uint8(G(z, labels))                                   # [K·n, 1, H, W]
+    u8 = images.to_uint8(G(z, labels))                                   # [K·n, 1, H, W]
     k, (c, h, w) = G.n_classes, u8.shape[1:]
     grid = u8.reshape(k, per_class, c, h, w).transpose(0, 3, 1, 4, 2).reshape(k * h, per_class * w, c)
     Image.fromarray(grid[..., 0] if c == 1 else grid).resize((per_class * w * 3, k * h * 3), Image.NEAREST).save(path)
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
         out["settings"] = {"generator": a.generator}
         out["audited"] = score(G, clf, test, a.n, seed)
     else:
-        x, y = data.to_model_scale(train_group.images), torch.as_tensor(train_group.labels)
+        x, y = images.to_model_scale(train_group.images), torch.as_tensor(train_group.labels)
         cfg_t = train.TrainConfig(**tr, progress=False)
         extra = {tuple(float(v) for v in e.split(":")): None for e in a.extra_ema}
 

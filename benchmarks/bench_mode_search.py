@@ -9,7 +9,7 @@ reference (its ``--bench`` output), on the same GAN and images:
   at the mode, without the Laplace volume term) minus the reference, the rank (by starting energy) of the start
   that found it, and what successive halving would have kept (the best of the 4 / 16 / 64 starts with the lowest
   energy after 20 steps);
-* **tempered SMC** (`ganaudit.smc`, ``--particles`` × ``--moves``) and descent from its 4 best distinct particles:
+* **tempered SMC** (`ganaudit.density.smc`, ``--particles`` × ``--moves``) and descent from its 4 best distinct particles:
   the same ``−U`` minus the reference, and the passes it spent.
 
 ``−U − reference`` above ~+40 means a basin whose mass (after the volume term, typically −25 to −50 nats here)
@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ganaudit.ais import PRESETS
+from ganaudit.density.ais import PRESETS
 from ganaudit.models import registry
-from ganaudit.posterior import _descend, _nearest_starts, energy
-from ganaudit.smc import best_distinct, temper
-from ganaudit.tables import to_markdown
+from ganaudit.density.posterior import _descend, _nearest_starts, energy
+from ganaudit.density.smc import best_distinct, temper
+from ganaudit.artifacts.tables import to_markdown
 
 from bench_posterior_ais import load_images  # noqa: E402  (a sibling script)
 

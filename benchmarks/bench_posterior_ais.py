@@ -40,14 +40,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ganaudit import data, store
-from ganaudit.ais import PRESETS, AISConfig, ais_log_likelihood
-from ganaudit.bdmc import validate_on_ppca
-from ganaudit.groups import OWN_CLASS_GROUPS
+from ganaudit.data import images
+from ganaudit.artifacts import store
+from ganaudit.density.ais import PRESETS, AISConfig, ais_log_likelihood
+from ganaudit.density.bdmc import validate_on_ppca
+from ganaudit.data.roles import OWN_CLASS_GROUPS
 from ganaudit.models import registry
 from ganaudit.models.ppca import fit_ppca
-from ganaudit.posterior import SearchConfig
-from ganaudit.tables import to_markdown
+from ganaudit.density.posterior import SearchConfig
+from ganaudit.artifacts.tables import to_markdown
 
 CACHE_PATH = Path("benchmarks/out/posterior_ais_cache.json")
 GROUPS = ["test", "other_classes", "constant_colour", "animals", "photos", "generated"]
@@ -56,7 +57,7 @@ GROUPS = ["test", "other_classes", "constant_colour", "animals", "photos", "gene
 def load_images(results: Path, model: str, group: str, n: int, n_run: int, dataset: str):
     """``n`` images evenly spaced over the first ``n_run`` of ``group``, their classes and inversion latents."""
     path = results / ("samples/" + model if group.startswith("generated") else "data/" + dataset) / f"{group}.h5"
-    g = data.read_group(path, group, n_run)
+    g = images.read_group(path, group, n_run)
     idx = np.unique(np.linspace(0, len(g) - 1, n).round().astype(int))
     labels = g.labels[idx] if group in OWN_CLASS_GROUPS else np.zeros(len(idx), dtype=np.int64)
     inv = results / "inversion" / model / f"{group}.h5"
@@ -66,7 +67,7 @@ def load_images(results: Path, model: str, group: str, n: int, n_run: int, datas
         where = {int(i): k for k, i in enumerate(d["index"])}
         if all(int(i) in where for i in idx):
             latents = np.stack([d["restart_z"][where[int(i)], max(int(c), 0)] for i, c in zip(idx, labels)])
-    return data.to_model_scale(g.images[idx]), torch.as_tensor(labels), latents, idx
+    return images.to_model_scale(g.images[idx]), torch.as_tensor(labels), latents, idx
 
 
 MODEL = ""  # fingerprint of the generator's weights and σ² (set in main): cached numbers belong to one model
@@ -214,11 +215,11 @@ def main() -> None:
                .reset_index())
     ppca_rows = []
     if args.ppca_images:
-        train = data.read_group(args.results / "data" / args.dataset / "train.h5", "train", 5000)
-        test = data.read_group(args.results / "data" / args.dataset / "test.h5", "test", args.ppca_images)
+        train = images.read_group(args.results / "data" / args.dataset / "train.h5", "train", 5000)
+        test = images.read_group(args.results / "data" / args.dataset / "test.h5", "test", args.ppca_images)
         k = G.n_classes
-        ppca = fit_ppca(data.to_model_scale(train.images), torch.as_tensor(train.labels) if k else None, G.latent_dim, k)
-        xt, lt = data.to_model_scale(test.images), torch.as_tensor(test.labels) if k else None
+        ppca = fit_ppca(images.to_model_scale(train.images), torch.as_tensor(train.labels) if k else None, G.latent_dim, k)
+        xt, lt = images.to_model_scale(test.images), torch.as_tensor(test.labels) if k else None
         r = validate_on_ppca(ppca, xt, sigma2, lt, default, args.seed)
         ev = float(np.mean(r["result"].evaluations))
         p = validate_on_ppca(ppca, xt, sigma2, lt, prior_config(ev, 2, adapt=True), args.seed)

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganaudit import errorbars
-from ganaudit.groups import inlier_label
+from ganaudit.density import errorbars
+from ganaudit.data.roles import inlier_label
 
 #: Finding 1: the median train reconstruction error must exceed the generated images' by more than this
 #: factor — generated images lie on the manifold, so a train error only slightly above theirs would not
@@ -34,7 +34,7 @@ NEAR_CHANCE_AUROC = 0.6
 TYPICAL_FRACTION_RATIO = 0.5
 
 
-# Tests beyond the paper (ganaudit.beyond; the findings page's second part). Each is a statement about the GAN
+# Tests beyond the paper (ganaudit.audits.common; the findings page's second part). Each is a statement about the GAN
 # that holds, does not hold, or cannot be tested; the numbers below decide it.
 
 #: Memorisation: a sample set counts as copying when more of its samples fall below the q-quantile of the test
@@ -126,7 +126,7 @@ def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str) -> di
 
     A group's lead over the reference counts as established only when it exceeds both groups' error bars
     (``error_max_nats`` of the log-likelihood table: the largest change of their re-estimated images at a
-    larger budget, `ganaudit.errorbars`). Finding 3 is reproduced when some group's lead is established and
+    larger budget, `ganaudit.density.errorbars`). Finding 3 is reproduced when some group's lead is established and
     log-likelihood falls with the patch coefficient of variation; `Verdict.WITHIN_ERROR` when groups lead but
     none by more than the error bars."""
     sub = ll_groups[ll_groups.model == gan].set_index("group")
@@ -287,7 +287,7 @@ BEYOND_FINDINGS = {"support": ("support.csv",), "memorisation": ("memorisation.c
 
 def beyond_findings(tables_dir: str | Path, gan: str, skipped: dict[str, str | None] | None = None) -> dict[str, Any]:
     """The four tests beyond the paper, from their tables; a test the run did not make gets
-    `Verdict.CANNOT_TEST` and the reason ``skipped[test]`` (`ganaudit.workflow.beyond_plan`)."""
+    `Verdict.CANNOT_TEST` and the reason ``skipped[test]`` (`ganaudit.workflow.plan.beyond_plan`)."""
     t = Path(tables_dir)
     skipped = skipped or {}
     out = {}

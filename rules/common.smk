@@ -1,7 +1,7 @@
 # Shared setup: config validation, the values derived from the config (named once, here), the helpers
 # every rule uses (code inputs, log/benchmark paths, figure outputs) and the list of final targets.
 #
-# Each job's params carry exactly the config values that shape its output (ganaudit.workflow), so an
+# Each job's params carry exactly the config values that shape its output (ganaudit.workflow.plan), so an
 # edit reruns what it makes stale and nothing else; each rule's code inputs are the library files its
 # script imports, so editing one reruns exactly the rules that use it.
 
@@ -11,10 +11,11 @@ import os
 
 from snakemake.utils import validate
 
-from ganaudit.workflow import (BEYOND_TESTS, ais_groups, ais_n_images, ais_params, ais_setting, beyond_params,
-                               beyond_plan, check_config, findings_stamp, front_page, group_names, group_params,
-                               inlier_group, inlier_label, inversion_groups, inversion_params, latent_sweep_models,
-                               library_files, model_spec, normalise_config, scored_groups)
+from ganaudit.workflow.plan import (BEYOND_TESTS, ais_groups, ais_n_images, ais_params, ais_setting, beyond_params,
+                                    beyond_plan, check_config, findings_stamp, front_page, group_names, group_params,
+                                    inlier_group, inlier_label, inversion_groups, inversion_params,
+                                    latent_sweep_models, model_spec, normalise_config, scored_groups)
+from ganaudit.workflow.imports import library_files
 
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
@@ -105,7 +106,7 @@ def source(*parts):
 @functools.cache
 def code(script):
     """Code inputs for `scripts/{script}.py`: the library files the script imports, transitively
-    (ganaudit.workflow.library_files)."""
+    (ganaudit.workflow.imports.library_files)."""
     base = workflow.basedir
     return [source(f) for f in library_files(os.path.join(base, "scripts", f"{script}.py"), base)]
 

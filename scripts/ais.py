@@ -2,7 +2,10 @@
 
 import json
 
-from ganaudit import ais, artifacts, data, pipeline, runtime, store
+from ganaudit.density import ais
+from ganaudit.artifacts import readers, store
+from ganaudit.data import evaluation, images
+from ganaudit.workflow import runtime
 from ganaudit.models import registry
 
 
@@ -12,13 +15,13 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
     G = registry.load_generator(generator_path, dev)
     sigma2 = json.load(open(sigma_path))["sigma2_model_scale"]
     a = params["ais"]
-    full = data.read_group(images_path, group, image_shape=G.image_shape)
-    start, stop = pipeline.shard_range(shard, a["shard_size"], a["n_images"], len(full))
-    part = data.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
+    full = images.read_group(images_path, group, image_shape=G.image_shape)
+    start, stop = evaluation.shard_range(shard, a["shard_size"], a["n_images"], len(full))
+    part = images.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
     cfg = ais.config_from_params(a)
     log.info("%s: images %d..%d of %d, sigma2 %.5g, %s", group, start, stop, len(full), sigma2, cfg)
     seed = runtime.seed_for(params["seed"], "ais")
-    latents = artifacts.restart_latents(inversion_path, start, stop, G.n_classes, G.latent_dim)
+    latents = readers.restart_latents(inversion_path, start, stop, G.n_classes, G.latent_dim)
     out = ais.ais_group(G, part, group, sigma2, cfg, seed, start, dev, latents, a["exact_when_known"])
     out["images"] = part.images  # for the patch-CV analysis and the top/bottom-LL figure
     attrs = store.provenance(params, seed)

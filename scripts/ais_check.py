@@ -5,7 +5,10 @@ import json
 
 import numpy as np
 
-from ganaudit import ais, artifacts, data, errorbars, pipeline, runtime, store
+from ganaudit.density import ais, errorbars
+from ganaudit.artifacts import readers, store
+from ganaudit.data import evaluation, images
+from ganaudit.workflow import runtime
 from ganaudit.models import registry
 
 
@@ -16,13 +19,13 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
     sigma2 = json.load(open(sigma_path))["sigma2_model_scale"]
     run = store.read(ais_path, ["log_px_class", "labels"])
     n = min(params["n_images"], len(run["labels"]))
-    part = data.read_group(images_path, group, n, image_shape=G.image_shape)
+    part = images.read_group(images_path, group, n, image_shape=G.image_shape)
     cfg = ais.config_from_params(params["ais"])
     seed = runtime.seed_for(params["seed"], "validation")
-    latents = artifacts.restart_latents(inversion_path, 0, n, G.n_classes, G.latent_dim)
+    latents = readers.restart_latents(inversion_path, 0, n, G.n_classes, G.latent_dim)
     out = ais.reestimate_group(G, part, group, sigma2, cfg, params["factors"], seed, dev, latents,
                                params["ais"]["exact_when_known"])
-    run_marginal = pipeline.marginal_log_px(run["log_px_class"][:n], run["labels"][:n], group)
+    run_marginal = evaluation.marginal_log_px(run["log_px_class"][:n], run["labels"][:n], group)
     out.update(run_log_px=run_marginal, run_log_px_class=run["log_px_class"][:n], labels=part.labels,
                images=part.images, change=errorbars.changes(out["log_px"], out["factors"], run_marginal,
                                                             params["check_factor"]))

@@ -1,11 +1,13 @@
 """The table of one test beyond the paper (support, memorisation, coverage, tgtr): every audited GAN's rows,
 gathered from its artifact, with the notes on what was skipped."""
 
-from ganaudit import beyond, runtime, tables
+from ganaudit.audits import common
+from ganaudit.workflow import runtime
+from ganaudit.artifacts import tables
 
 
 def main(paths: list[str], test: str, outputs: dict[str, str]) -> None:
-    for name, (table, title, notes) in beyond.gather_tables(test, paths).items():
+    for name, (table, title, notes) in common.gather_tables(test, paths).items():
         tables.write_table(table, outputs[f"{name}_csv"], outputs[f"{name}_md"], title, notes)
         log.info("%s\n%s", title, tables.to_markdown(table))
 

@@ -1,11 +1,14 @@
-"""Density experiments from the AIS log-likelihoods (`ganaudit.summaries`): LL per group with its error bar
+"""Density experiments from the AIS log-likelihoods (`ganaudit.density.summaries`): LL per group with its error bar
 (Fig 8, 12), generative classification and outlier detection vs the 1NN baseline (Fig 7), the patch-CV
 correlation (Fig 8), Table 1 (bits/dim + sample quality) and Table 3 (σ², PSNR)."""
 
 import json
 from pathlib import Path
 
-from ganaudit import inference, runtime, summaries, tables
+from ganaudit.manifold import classification
+from ganaudit.workflow import runtime
+from ganaudit.density import summaries
+from ganaudit.artifacts import tables
 
 
 def main(inp, out, params: dict) -> None:
@@ -16,7 +19,7 @@ def main(inp, out, params: dict) -> None:
     groups = summaries.ll_per_group(per_image, checks)
     factor = params["check_factor"]
     tables.write_table(groups, out.groups, out.groups_md, "Log-likelihood per image group (nats; bits/dim) and its error bar", [
-        "log p(x) under the class mixture with a uniform class prior (see ganaudit.pipeline.marginal_log_px).",
+        "log p(x) under the class mixture with a uniform class prior (see ganaudit.data.evaluation.marginal_log_px).",
         f"Error bar: the first {params['check_images']} images of each group were estimated again with {factor:g}x the "
         "budget (independent random numbers); error_median_nats / error_max_nats are the median and the largest change "
         "of their log p(x) (positive: the run's estimate was too low). A group difference smaller than both groups' "

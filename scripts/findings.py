@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from ganaudit import findings, runtime
+from ganaudit import findings
+from ganaudit.workflow import runtime
 
 
 def main(tables_dir: str, template_path: str, out_path: str, params: dict) -> None:

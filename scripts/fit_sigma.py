@@ -5,7 +5,9 @@ import json
 
 import numpy as np
 
-from ganaudit import pipeline, runtime, stats, store
+from ganaudit.data import evaluation, stats
+from ganaudit.workflow import runtime
+from ganaudit.artifacts import store
 
 
 def main(train_path: str | None, out_path: str, params: dict) -> None:
@@ -14,7 +16,7 @@ def main(train_path: str | None, out_path: str, params: dict) -> None:
     else:
         d = store.read(train_path, ["mse"])
         own = np.nanmin(d["mse"], axis=1)
-        s2, source, n = pipeline.sigma2_mle(own), "MLE: mean per-pixel MSE of the training reconstructions", len(own)
+        s2, source, n = evaluation.sigma2_mle(own), "MLE: mean per-pixel MSE of the training reconstructions", len(own)
     out = {"sigma2_model_scale": s2, "sigma2_unit_scale": stats.to_unit_scale_variance(s2),
            "psnr_db": float(stats.psnr(stats.to_unit_scale_variance(s2))), "source": source, "n_images": n}
     log.info("%s", out)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ganaudit import runtime, store
+from ganaudit.workflow import runtime
+from ganaudit.artifacts import store
 
 
 def main(shard_paths: list[str], out_path: str) -> None:

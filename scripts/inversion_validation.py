@@ -5,14 +5,16 @@ vs on training images (reviewers' check: a large train error proves nothing othe
 import numpy as np
 import pandas as pd
 
-from ganaudit import artifacts, runtime, stats, store, tables
+from ganaudit.artifacts import readers, store, tables
+from ganaudit.workflow import runtime
+from ganaudit.data import stats
 from ganaudit.findings import SELF_INVERSION_PSNR_DB as PSNR_TARGET_DB
 
 
 def main(paths: list[str], out_csv: str, out_md: str) -> None:
     rows = []
     for p in paths:
-        model, group = artifacts.model_and_group(p)
+        model, group = readers.model_and_group(p)
         d = store.read(p, ["mse", "labels"])
         best = np.nanmin(d["mse"], axis=1)                      # own class for train/generated
         psnr = stats.psnr(stats.to_unit_scale_variance(best))

@@ -1,6 +1,9 @@
 """Invert one shard of an image group onto a model's manifold (Z space, paper appendix B.2)."""
 
-from ganaudit import data, distances, inversion, pipeline, runtime, store
+from ganaudit.data import evaluation, images
+from ganaudit.manifold import distances, inversion
+from ganaudit.workflow import runtime
+from ganaudit.artifacts import store
 from ganaudit.models import registry
 
 
@@ -8,9 +11,9 @@ def main(generator_path: str, images_path: str, group: str, shard: int, out_path
     dev = runtime.device(params["device"])
     G = registry.load_generator(generator_path, dev)
     inv = params["inversion"]
-    full = data.read_group(images_path, group, image_shape=G.image_shape)
-    start, stop = pipeline.shard_range(shard, inv["shard_size"], inv["n_images"], len(full))
-    part = data.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
+    full = images.read_group(images_path, group, image_shape=G.image_shape)
+    start, stop = evaluation.shard_range(shard, inv["shard_size"], inv["n_images"], len(full))
+    part = images.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
     log.info("%s: images %d..%d of %d", group, start, stop, len(full))
     perceptual = distances.perceptual_from_config(params["perceptual"], dev)
     seed = runtime.seed_for(params["seed"], "inversion")

@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from ganaudit import artifacts, inference, runtime, store, tables
+from ganaudit.artifacts import readers, store, tables
+from ganaudit.manifold import classification
+from ganaudit.workflow import runtime
 
 
 def load_errors(paths: list[str]) -> dict[str, dict[str, dict]]:
     """{model: {group: {mse, perceptual, labels}}} from results/inversion/{model}/{group}.h5 paths."""
     out: dict[str, dict[str, dict]] = {}
     for p in paths:
-        model, group = artifacts.model_and_group(p)
+        model, group = readers.model_and_group(p)
         out.setdefault(model, {})[group] = store.read(p, ["mse", "perceptual", "labels"]) | {
             "metric": store.read_attrs(p).get("perceptual_metric", "perceptual")}
     return out
@@ -22,12 +24,12 @@ def evaluate(groups: dict[str, dict], method: str, keys: dict[str, str]) -> tupl
     """Classification on `test`; per-class outlier detection (inliers: `inference.inlier_group`)."""
     frames, ref = [], None
     for distance, key in keys.items():
-        scores, labels, inlier, ref = inference.outlier_detection_inputs(groups, key)
+        scores, labels, inlier, ref = classification.outlier_detection_inputs(groups, key)
         if "test" in groups and scores.shape[1] > 1:
             t = groups["test"]
-            frames.append(inference.summarise_classification(method, distance, t[key], t["labels"], higher_is_better=False))
-        frames.append(inference.summarise_outlier_detection(method, distance, scores, labels, inlier, higher_is_outlier=True))
-    return inference.summarise(frames), ref
+            frames.append(classification.summarise_classification(method, distance, t[key], t["labels"], higher_is_better=False))
+        frames.append(classification.summarise_outlier_detection(method, distance, scores, labels, inlier, higher_is_outlier=True))
+    return classification.summarise(frames), ref
 
 
 def main(inversion_paths: list[str], baseline_paths: list[str], out_csv: str, out_md: str) -> None:

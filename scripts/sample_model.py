@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from ganaudit import data, runtime, store
+from ganaudit.data import images
+from ganaudit.workflow import runtime
+from ganaudit.artifacts import store
 from ganaudit.models import registry
 from ganaudit.models.base import sample
 
@@ -13,7 +15,7 @@ DESCRIPTIONS = {"generated": "samples of the model (held-out seed)",
 def sample_group(G, n: int, seed: int, batch: int = 500) -> dict:
     s = sample(G, n, seed, batch_size=batch)
     lab = s.labels.numpy() if s.labels is not None else np.full(n, -1)
-    return {"images": data.to_uint8(s.images), "labels": lab, "source_labels": np.full(n, -1), "latents": s.z.numpy()}
+    return {"images": images.to_uint8(s.images), "labels": lab, "source_labels": np.full(n, -1), "latents": s.z.numpy()}
 
 
 def main(generator_path: str, group: str, out_path: str, params: dict) -> None:

@@ -5,7 +5,8 @@ import json
 
 import torch
 
-from ganaudit import data, runtime
+from ganaudit.data import images
+from ganaudit.workflow import runtime
 from ganaudit.models import classifier as clf_mod
 from ganaudit.models import registry
 from ganaudit.models.base import sample
@@ -18,9 +19,9 @@ def main(generator_path: str, classifier_path: str, test_path: str, out_path: st
     n = params["n"]
     samples = sample(G, n, runtime.seed_for(params["seed"], "quality"), batch_size=500)
     fake, labels = samples.images, samples.labels
-    test = data.read_group(test_path, "test", n)
+    test = images.read_group(test_path, "test", n)
     pred_f, feat_f = clf_mod.predict_and_features(clf, fake)
-    pred_r, feat_r = clf_mod.predict_and_features(clf, data.to_model_scale(test.images))
+    pred_r, feat_r = clf_mod.predict_and_features(clf, images.to_model_scale(test.images))
     out = {
         "n_samples": n,
         "n_test": len(test),

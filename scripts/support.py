@@ -1,7 +1,10 @@
 """Birthday-paradox support estimate of one GAN (Arora & Zhang 2017): a pool of its samples against a pool of
-training images, under L2 and the perceptual distance (`ganaudit.support.support_audit`)."""
+training images, under L2 and the perceptual distance (`ganaudit.audits.support.support_audit`)."""
 
-from ganaudit import beyond, data, distances, runtime, support
+from ganaudit.audits import common, support
+from ganaudit.data import images
+from ganaudit.manifold import distances
+from ganaudit.workflow import runtime
 from ganaudit.models import registry
 
 
@@ -9,13 +12,13 @@ def main(generator_path: str, train_path: str, out_path: str, params: dict) -> N
     dev = runtime.device(params["device"])
     p = params["support"]
     G = registry.load_generator(generator_path, dev)
-    train = data.read_group(train_path, "train", image_shape=G.image_shape)
+    train = images.read_group(train_path, "train", image_shape=G.image_shape)
     seed = runtime.seed_for(params["seed"], "support")
-    pool = beyond.model_pool(G, p["n_samples"], seed, train.labels)
-    reference = data.to_model_scale(train.images[:p["n_reference"]])
+    pool = common.model_pool(G, p["n_samples"], seed, train.labels)
+    reference = images.to_model_scale(train.images[:p["n_reference"]])
     perceptual = distances.perceptual_from_config(params["perceptual"], dev)
     tree, group_attrs, table = support.support_audit(pool.images.float(), reference, perceptual, p, seed)
-    beyond.write_audit(out_path, tree, group_attrs, params, seed, perceptual_metric=perceptual.name,
+    common.write_audit(out_path, tree, group_attrs, params, seed, perceptual_metric=perceptual.name,
                        perceptual_backend=perceptual.backend)
     log.info("\n%s", table.drop(columns=["calibration", "interval"]).to_string())
 

@@ -1,19 +1,21 @@
 """Train on generated, test on real for one GAN: the pipeline's classifier trained on its samples and on as many
-real training images, both tested on the real test images (`ganaudit.tgtr.tgtr_audit`)."""
+real training images, both tested on the real test images (`ganaudit.audits.tgtr.tgtr_audit`)."""
 
-from ganaudit import beyond, data, runtime, tgtr
+from ganaudit.audits import common, tgtr
+from ganaudit.data import images
+from ganaudit.workflow import runtime
 from ganaudit.models import registry
 
 
 def main(generator_path: str, train_path: str, test_path: str, out_path: str, params: dict) -> None:
     G = registry.load_generator(generator_path)
-    train = data.read_group(train_path, "train", image_shape=G.image_shape)
-    test = data.read_group(test_path, "test", image_shape=G.image_shape)
+    train = images.read_group(train_path, "train", image_shape=G.image_shape)
+    test = images.read_group(test_path, "test", image_shape=G.image_shape)
     seed = runtime.seed_for(params["seed"], "tgtr")
-    tree, group_attrs, table, notes = tgtr.tgtr_audit(G, data.to_model_scale(train.images), train.labels,
-                                                        data.to_model_scale(test.images), test.labels,
+    tree, group_attrs, table, notes = tgtr.tgtr_audit(G, images.to_model_scale(train.images), train.labels,
+                                                        images.to_model_scale(test.images), test.labels,
                                                         params["tgtr"]["n"], params["train"], seed)
-    beyond.write_audit(out_path, tree, group_attrs, params, seed, notes)
+    common.write_audit(out_path, tree, group_attrs, params, seed, notes)
     log.info("\n%s\n%s", table.to_string(), "\n".join(notes))
 
 

@@ -2,17 +2,19 @@
 
 import torch
 
-from ganaudit import data, runtime, train
+from ganaudit.data import images
+from ganaudit.workflow import runtime
+from ganaudit.models import train
 from ganaudit.models import registry
 
 
 def main(train_path: str, test_path: str, out_path: str, params: dict) -> None:
-    g = data.read_group(train_path, "train")
-    x, y = data.to_model_scale(g.images), torch.as_tensor(g.labels)
+    g = images.read_group(train_path, "train")
+    x, y = images.to_model_scale(g.images), torch.as_tensor(g.labels)
     n_classes = int(y.max()) + 1
     clf, history = train.train_classifier(x, y, n_classes, train.TrainConfig(**params["train"]), params["seed"])
-    test = data.read_group(test_path, "test")
-    pred = clf(data.to_model_scale(test.images)).argmax(1).numpy()
+    test = images.read_group(test_path, "test")
+    pred = clf(images.to_model_scale(test.images)).argmax(1).numpy()
     acc = float((pred == test.labels).mean())
     log.info("classifier test accuracy %.4f on %d images", acc, len(test))
     registry.save_generator(out_path, clf, dict(image_shape=tuple(x.shape[1:]), n_classes=n_classes, width=clf.width),

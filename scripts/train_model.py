@@ -3,7 +3,9 @@
 import pandas as pd
 import torch
 
-from ganaudit import data, runtime, train
+from ganaudit.data import images
+from ganaudit.workflow import runtime
+from ganaudit.models import train
 from ganaudit.models import kinds, registry
 
 
@@ -12,8 +14,8 @@ def main(data_path: str | None, out_generator: str, out_losses: str, params: dic
     kind = spec["kind"]
     meta = {"kind": kind, "spec": spec}
     if kinds.is_builtin(spec):
-        g = data.read_group(data_path, "train")
-        x = data.to_model_scale(g.images)
+        g = images.read_group(data_path, "train")
+        x = images.to_model_scale(g.images)
         y = torch.as_tensor(g.labels)
         n_classes = int(y.max()) + 1
         log.info("training %s on %d images %s, %d classes", kind, len(x), tuple(x.shape[1:]), n_classes)

@@ -4,7 +4,10 @@ other group, an honest check that the test is calibrated."""
 
 from pathlib import Path
 
-from ganaudit import pipeline, runtime, store, typicality
+from ganaudit.data import evaluation
+from ganaudit.workflow import runtime
+from ganaudit.artifacts import store
+from ganaudit.density import typicality
 
 
 def main(ais_paths: list[str], out_path: str, params: dict) -> None:
@@ -12,7 +15,7 @@ def main(ais_paths: list[str], out_path: str, params: dict) -> None:
     for p in ais_paths:
         group = Path(p).stem
         d = store.read(p, ["log_px_class", "labels"])
-        lls[group] = pipeline.marginal_log_px(d["log_px_class"], d["labels"], group)
+        lls[group] = evaluation.marginal_log_px(d["log_px_class"], d["labels"], group)
     if "generated_calibration" not in lls or not len(lls["generated_calibration"]):
         raise ValueError("typicality needs the AIS log-likelihoods of the 'generated_calibration' group "
                          "(add it to ais.groups)")

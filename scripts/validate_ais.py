@@ -8,7 +8,10 @@ import json
 import pandas as pd
 import torch
 
-from ganaudit import ais, bdmc, data, runtime, tables
+from ganaudit.density import ais, bdmc
+from ganaudit.data import images
+from ganaudit.workflow import runtime
+from ganaudit.artifacts import tables
 from ganaudit.models import registry
 from ganaudit.models.ppca import fit_ppca
 
@@ -23,12 +26,12 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
         G = registry.load_generator(gpath, dev)
         sigma2 = json.load(open(spath))["sigma2_model_scale"]
         if train_path:
-            train = data.read_group(train_path, "train", v["ppca_train_images"])
-            test = data.read_group(test_path, "test", v["n_images"])
+            train = images.read_group(train_path, "train", v["ppca_train_images"])
+            test = images.read_group(test_path, "test", v["n_images"])
             n_classes = G.n_classes
-            ppca = fit_ppca(data.to_model_scale(train.images), torch.as_tensor(train.labels) if n_classes else None,
+            ppca = fit_ppca(images.to_model_scale(train.images), torch.as_tensor(train.labels) if n_classes else None,
                             G.latent_dim, n_classes)
-            x = data.to_model_scale(test.images)
+            x = images.to_model_scale(test.images)
             labels = torch.as_tensor(test.labels) if n_classes else None
             settings = [(p, ais.config_from_params({**params["ais"], "preset": p, "overrides": {}})) for p in v["presets"]]
             settings.append(("run", run_cfg))

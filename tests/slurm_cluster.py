@@ -10,7 +10,7 @@ Needs root (the daemons run as root and jobs run as the calling user, root) and 
 ``slurmctld slurmd slurm-client munge``, which `install_slurm` installs through
 ``scripts/ci/install_slurm.sh``.
 
-Typical use (the pytest fixture in ``tests/test_slurm.py`` does exactly this)::
+Typical use (the pytest fixture in ``tests/workflow/test_slurm.py`` does exactly this)::
 
     from slurm_cluster import start_cluster
     cluster = start_cluster()              # installs if needed, starts, waits until the node is idle

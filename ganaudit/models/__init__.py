@@ -1,5 +1,6 @@
-"""Models: the Generator protocol (`base`), built-in models (`dcgan`, `vae`, `ppca`, `classifier`), the kinds a
-config may name (`kinds`) and adapters for pretrained generators (`adapters`); `registry` saves and loads them.
+"""Models: the Generator protocol (`base`), built-in models (`dcgan`, `vae`, `ppca`, `classifier`), their training
+loops (`train`), the kinds a config may name (`kinds`) and adapters for pretrained generators (`adapters`);
+`registry` saves and loads them.
 
 Names resolve lazily (PEP 562): importing a light submodule (`ganaudit.models.kinds`) does not load torch.
 """

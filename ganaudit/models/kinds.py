@@ -9,7 +9,7 @@ BUILTIN_KINDS = frozenset({"dcgan", "vae", "ppca"})
 """Trained (dcgan, vae) or fitted (ppca) by the pipeline's train_model rule."""
 BUILTIN_KEYS = frozenset({"kind", "latent_dim", "width", "train", "role", "inversion"})
 """The keys a built-in model's config entry may have (``inversion``: the model's own inversion settings,
-merged over the ``inversion`` section by `ganaudit.workflow.inversion_params`)."""
+merged over the ``inversion`` section by `ganaudit.workflow.plan.inversion_params`)."""
 
 
 def is_builtin(spec: dict[str, Any]) -> bool:

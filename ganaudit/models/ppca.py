@@ -2,7 +2,7 @@
 
 ``G(z, c) = W_c z + mu_c`` reshaped to ``image_shape`` with ``z ~ N(0, I_d)``. Under the paper's
 Gaussian observation model ``x ~ N(G(z), sigma2 I)`` the marginal is
-``p(x | c) = N(x; mu_c, W_c W_c^T + sigma2 I)``, so it validates AIS (`ganaudit.bdmc.validate_on_ppca`)
+``p(x | c) = N(x; mu_c, W_c W_c^T + sigma2 I)``, so it validates AIS (`ganaudit.density.bdmc.validate_on_ppca`)
 and serves as a closed-form baseline. Outputs are not clamped to ``[-1, 1]`` (a clamp would break
 the closed form); on data of that scale they stay close to it.
 
@@ -73,7 +73,7 @@ class PPCA(nn.Module):
 
     def log_likelihood(self, x: Tensor, sigma2: float, labels: Tensor | None = None) -> np.ndarray:
         """The exact ``log p(x)`` (nats, float64 ``[N]``) under the Gaussian observation model: `exact_log_likelihood`.
-        A generator with this method needs no estimator (`ganaudit.ais.ais_group` uses it when asked to)."""
+        A generator with this method needs no estimator (`ganaudit.density.ais.ais_group` uses it when asked to)."""
         return exact_log_likelihood(self, x, sigma2, labels)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:

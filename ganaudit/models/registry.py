@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ganaudit.models.base import Generator
-from ganaudit.store import ArtifactError, atomic
+from ganaudit.artifacts.store import ArtifactError, atomic
 
 FORMAT = "ganaudit-generator/1"
 

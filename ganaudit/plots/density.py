@@ -2,7 +2,7 @@
 (Fig 8 for one GAN, Fig 12 for every model), the images it finds most and least likely, and the
 convergence of the AIS estimates with the number of steps (Fig 9).
 
-Log-likelihoods are in bits/dim (`ganaudit.stats.bits_per_dim`, higher is better) or, for Fig 9, nats.
+Log-likelihoods are in bits/dim (`ganaudit.data.stats.bits_per_dim`, higher is better) or, for Fig 9, nats.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
         exclude: groups left out (by default the calibration samples, which duplicate ``generated``).
         error_bars: group → its error bar in nats (the largest change at a larger AIS budget), shown in the legend.
     """
-    from ganaudit.stats import correlation
+    from ganaudit.data.stats import correlation
 
     _check_n(k)
     need = {"group", "bits_per_dim", "patch_cv"}

@@ -2,7 +2,7 @@
 projections onto the GAN's manifold (Fig 3, 5, 10) and the projections themselves (Fig 11).
 
 Reconstruction error is the per-pixel MSE on the model scale ``[-1, 1]``, plotted as ``log10``; the
-inputs are `ganaudit.artifacts.Inversion` records (`ganaudit.artifacts.read_inversions`).
+inputs are `ganaudit.artifacts.readers.Inversion` records (`ganaudit.artifacts.readers.read_inversions`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import seaborn as sns
 from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.figure import Figure
 
-from ganaudit.artifacts import Inversion
+from ganaudit.artifacts.readers import Inversion
 from ganaudit.plots.style import (_check_n, _empty, _figure, _finish, _grid, _group_hist, _log10, _show_rows, _style,
                                   group_colours, group_order)
 

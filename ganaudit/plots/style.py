@@ -107,12 +107,12 @@ def save(fig: Figure, png: str | Path, pdf: str | Path | None = None, dpi: int =
 
 
 def as_uint8(images: np.ndarray) -> np.ndarray:
-    """uint8 images as they are; float images on the model scale through `ganaudit.data.to_uint8`
+    """uint8 images as they are; float images on the model scale through `ganaudit.data.images.to_uint8`
     (rounded and clipped; NaN/inf is an error)."""
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images
-    from ganaudit.data import to_uint8   # torch: loaded only by figures that show float images
+    from ganaudit.data.images import to_uint8   # torch: loaded only by figures that show float images
 
     return to_uint8(images)
 

@@ -31,7 +31,7 @@ def h5_datasets(path: Path) -> dict[str, np.ndarray]:
 
 
 def is_complete(path: Path) -> bool:
-    """Whether the artifact carries the ``complete`` attribute `ganaudit.store` sets last."""
+    """Whether the artifact carries the ``complete`` attribute `ganaudit.artifacts.store` sets last."""
     with h5py.File(path, "r") as f:
         return bool(f.attrs.get("complete"))
 

@@ -4,14 +4,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import beyond, runtime  # noqa: E402
-from ganaudit.plots import beyond as beyond_plots, style  # noqa: E402
+from ganaudit.audits import common# noqa: E402
+from ganaudit.workflow import runtime
+from ganaudit.plots import style# noqa: E402
+from ganaudit.plots import audits as beyond_plots
 
 
 def main(artifact: str, png: str, pdf: str, model: str, params: dict) -> None:
-    fig = beyond_plots.coverage_histograms(model, beyond.read_frame(artifact, "table"),
-                                           beyond.read_frame(artifact, "spectrum"), beyond.read_frame(artifact, "spectra"),
-                                           beyond.read_notes(artifact))
+    fig = beyond_plots.coverage_histograms(model, common.read_frame(artifact, "table"),
+                                           common.read_frame(artifact, "spectrum"), common.read_frame(artifact, "spectra"),
+                                           common.read_notes(artifact))
     style.save(fig, png, pdf, params["dpi"])
 
 

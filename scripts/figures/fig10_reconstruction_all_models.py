@@ -4,12 +4,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import artifacts, runtime  # noqa: E402
-from ganaudit.plots import manifold, style  # noqa: E402
+from ganaudit.artifacts import readers# noqa: E402
+from ganaudit.workflow import runtime
+from ganaudit.plots import manifold, style# noqa: E402
 
 
 def main(inversions: list[str], png: str, pdf: str, params: dict) -> None:
-    inv = artifacts.read_inversions(inversions)
+    inv = readers.read_inversions(inversions)
     errors = {m: {g: inv[m][g].error for g in inv[m]} for m in params["models"] if m in inv}
     present = {g for m in inv for g in inv[m]}
     fig = manifold.fig10_reconstruction_all_models(errors, style.absent_groups(["train", "generated"], present))

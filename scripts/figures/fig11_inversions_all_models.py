@@ -4,12 +4,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import artifacts, runtime  # noqa: E402
-from ganaudit.plots import manifold, style  # noqa: E402
+from ganaudit.artifacts import readers# noqa: E402
+from ganaudit.workflow import runtime
+from ganaudit.plots import manifold, style# noqa: E402
 
 
 def main(inversions: list[str], images: list[str], png: str, pdf: str, params: dict) -> None:
-    inv = artifacts.read_inversions(inversions, images)
+    inv = readers.read_inversions(inversions, images)
     inv = {m: inv.get(m, {}) for m in params["models"]}
     present = {g for m in inv for g in inv[m]}
     groups = ["train", "test", "generated"]

@@ -7,8 +7,9 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit import artifacts, runtime, store  # noqa: E402
-from ganaudit.plots import density, style  # noqa: E402
+from ganaudit.artifacts import readers, store# noqa: E402
+from ganaudit.workflow import runtime
+from ganaudit.plots import density, style# noqa: E402
 
 
 def main(per_image: str, groups: str, ais: list[str], png: str, pdf: str, model: str, params: dict) -> None:
@@ -17,12 +18,12 @@ def main(per_image: str, groups: str, ais: list[str], png: str, pdf: str, model:
     images = {}
     for p in ais:
         d = store.read(p, ["index", "images"])
-        images[artifacts.model_and_group(p)[1]] = (d["index"], d["images"])
+        images[readers.model_and_group(p)[1]] = (d["index"], d["images"])
     bars = pd.read_csv(groups)
     bars = dict(zip(bars[bars.model == model].group, bars[bars.model == model].error_max_nats))
     notes = style.absent_groups(params["expected"], list(df["group"].unique()),
                                 "no log-likelihoods in this run (absent or empty group)")
-    fig = density.fig8_likelihood(model, df, artifacts.align_images(df, images), params["n_examples"], notes=notes,
+    fig = density.fig8_likelihood(model, df, readers.align_images(df, images), params["n_examples"], notes=notes,
                                   error_bars=bars)
     style.save(fig, png, pdf, params["dpi"])
 

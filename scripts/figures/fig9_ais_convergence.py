@@ -6,14 +6,15 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from ganaudit import artifacts, runtime, store  # noqa: E402
-from ganaudit.plots import density, style  # noqa: E402
+from ganaudit.artifacts import readers, store# noqa: E402
+from ganaudit.workflow import runtime
+from ganaudit.plots import density, style# noqa: E402
 
 
 def main(checks: list[str], png: str, pdf: str, params: dict) -> None:
     curves: dict = {}
     for p in checks:
-        model, group = artifacts.model_and_group(p)
+        model, group = readers.model_and_group(p)
         d = store.read(p, ["factors", "log_px", "run_log_px"])
         factors = np.concatenate([d["factors"], [1.0]])          # the run's own estimate is the 1x point
         curves.setdefault(model, {})[group] = (factors, np.concatenate([d["log_px"], d["run_log_px"][None]]))

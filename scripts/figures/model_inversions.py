@@ -5,14 +5,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit import artifacts, runtime  # noqa: E402
-from ganaudit.plots import manifold, style  # noqa: E402
+from ganaudit.artifacts import readers# noqa: E402
+from ganaudit.workflow import runtime
+from ganaudit.plots import manifold, style# noqa: E402
 
 FIGURES = {"fig3": manifold.fig3_reconstruction, "fig5": manifold.fig5_groups}
 
 
 def main(inversions: list[str], images: list[str], png: str, pdf: str, model: str, params: dict) -> None:
-    inv = artifacts.read_inversions(inversions, images).get(model, {})
+    inv = readers.read_inversions(inversions, images).get(model, {})
     notes = style.absent_groups(params["expected"], list(inv))
     fig = FIGURES[params["figure"]](model, inv, params["n_examples"], notes)
     style.save(fig, png, pdf, params["dpi"])

@@ -6,8 +6,8 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit import runtime  # noqa: E402
-from ganaudit.plots import style, typicality as typicality_plots  # noqa: E402
+from ganaudit.workflow import runtime# noqa: E402
+from ganaudit.plots import style, typicality as typicality_plots# noqa: E402
 
 
 def main(table: str, png: str, pdf: str, params: dict) -> None:

@@ -8,8 +8,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from ganaudit import data, runtime  # noqa: E402
-from ganaudit.plots import style, training as training_plots  # noqa: E402
+from ganaudit.data import images# noqa: E402
+from ganaudit.workflow import runtime
+from ganaudit.plots import style, training as training_plots# noqa: E402
 from ganaudit.models import registry  # noqa: E402
 from ganaudit.models.base import Generator, sample  # noqa: E402
 
@@ -18,7 +19,7 @@ def class_conditional_samples(G: Generator, n_per_class: int, seed: int) -> np.n
     """uint8 ``[K, n_per_class, C, H, W]``: one row of samples per class (``K = 1`` if unconditional)."""
     k = G.n_classes or 1
     s = sample(G, k * n_per_class, seed, labels=torch.arange(k).repeat_interleave(n_per_class))
-    return data.to_uint8(s.images).reshape(k, n_per_class, *s.images.shape[1:])
+    return images.to_uint8(s.images).reshape(k, n_per_class, *s.images.shape[1:])
 
 
 def main(losses: str, generator: str, png: str, pdf: str, model: str, params: dict) -> None:

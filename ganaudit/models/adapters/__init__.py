@@ -49,7 +49,7 @@ the loaders share), and one module per family of loaders: `adapters.torch_module
 `adapters.biggan`.
 
 A new kind is one loader function and one `Kind` entry in `adapters.kinds.REGISTRY` (and its name in the
-``kind`` enum of ``schemas/config.schema.yaml``; tests/test_adapters.py checks the two agree).
+``kind`` enum of ``schemas/config.schema.yaml``; tests/models/test_adapters.py checks the two agree).
 """
 
 from ganaudit.models.adapters.kinds import COMMON_KEYS, KINDS, REGISTRY, Kind, check_spec, load_generator

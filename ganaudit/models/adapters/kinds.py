@@ -1,7 +1,7 @@
 """The registry of adapter kinds: one `Kind` per kind says which spec keys it allows and requires, which
 of them name local files, which code a user must clone, and which function loads it. `check_spec`,
 `load_generator` and the list of kinds (`KINDS`, the config schema's enum together with the built-ins
-of `ganaudit.workflow.BUILTIN_KINDS`) all read it."""
+of `ganaudit.workflow.plan.BUILTIN_KINDS`) all read it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ganaudit.models.adapters.torch_module import (load_gan_face_generate, load_
 from ganaudit.models.adapters.wrapper import AdaptedGenerator
 
 #: Keys every kind accepts: ``clamp`` (clip outputs to ``[-1, 1]``), free-text ``name``/``description``
-#: and the workflow's ``role`` and per-model ``inversion`` settings (`ganaudit.workflow.inversion_params`).
+#: and the workflow's ``role`` and per-model ``inversion`` settings (`ganaudit.workflow.plan.inversion_params`).
 COMMON_KEYS = frozenset({"kind", "clamp", "name", "description", "role", "inversion"})
 
 Loader = Callable[[dict[str, Any], str | torch.device], AdaptedGenerator]

@@ -1,0 +1,244 @@
+"""Memorisation: how close is each sample to its nearest training image, compared with held-out data?
+
+A model that copies its training set puts samples much closer to training images than fresh data
+lies to them. For each sample the distance to its nearest training image is set against the same
+distance for the test images (held out from training, so the reference for "close, but not copied").
+The distance is the squared Euclidean distance of features from `ganaudit.audits.support.distance_features`:
+the L2 of the paper (MSE per pixel-channel on the model scale ``[-1, 1]``) or a perceptual distance
+(LPIPS, through its exact embedding) — the same features as the 1NN baseline
+(`ganaudit.manifold.classification.nearest_class_distances`), searched over all classes at once and with the index
+of the neighbour kept, so the pairs can be shown (`nearest_neighbours`).
+
+`memorisation` returns per-image distances, a summary (quantiles, the fraction of samples closer than
+the ``q``-quantile of the test images' distances — ``q`` expected if the samples were fresh data —
+with a one-sided binomial test, and a one-sided Mann–Whitney test that samples are closer than test
+images) and the closest sample/training pairs. The lecture's caveat applies: L2 is fooled by small
+shifts, so a "not memorised" verdict is only as good as the distance; look at the pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy.stats import binomtest, mannwhitneyu
+
+from ganaudit.audits.common import DISTANCES, as_uint8, write_frames
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from ganaudit.manifold.distances import Perceptual
+
+__all__ = ["nearest_neighbours", "nearest_in_chunks", "MemorisationResult", "memorisation", "memorisation_from_neighbours",
+           "QUANTILES", "memorisation_audit"]
+
+QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5)
+"""Quantiles of the nearest-training distance reported for samples and test images."""
+
+
+def nearest_neighbours(query: ArrayLike, reference: ArrayLike, chunk: int = 1024,
+                       ref_chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest reference row of each query row: ``(squared distance [N] float64, index [N] int64)``.
+
+    ``query`` ``[N, F]``, ``reference`` ``[M, F]`` (features whose squared Euclidean distance is the
+    audited distance). The search ranks by ``‖q‖² + ‖r‖² − 2 q·r`` in blocks of ``chunk × ref_chunk``
+    (float64 if either input is float64, else float32); the winner's distance is then recomputed as
+    ``‖q − r‖²`` in float64, so an exact copy gives exactly 0. Ties go to the lowest index.
+    """
+    import torch
+
+    with torch.no_grad():
+        q, r = torch.as_tensor(np.asarray(query)), torch.as_tensor(np.asarray(reference))
+        if q.ndim != 2 or r.ndim != 2 or q.shape[1] != r.shape[1]:
+            raise ValueError(f"query [N, F] and reference [M, F] must share F, got shapes {tuple(q.shape)} "
+                             f"and {tuple(r.shape)}")
+        if r.shape[0] == 0:
+            raise ValueError("reference must contain at least one row")
+        if chunk < 1 or ref_chunk < 1:
+            raise ValueError(f"chunk and ref_chunk must be ≥ 1, got {chunk} and {ref_chunk}")
+        dtype = torch.float64 if torch.float64 in (q.dtype, r.dtype) else torch.float32
+        n = q.shape[0]
+        arg = torch.zeros(n, dtype=torch.long)
+        for i in range(0, n, chunk):
+            qi = q[i:i + chunk].to(dtype)
+            qn = (qi * qi).sum(1, keepdim=True)
+            best = torch.full((qi.shape[0],), float("inf"), dtype=dtype)
+            best_j = torch.zeros(qi.shape[0], dtype=torch.long)
+            for j in range(0, r.shape[0], ref_chunk):
+                rj = r[j:j + ref_chunk].to(dtype)
+                val, idx = (qn + (rj * rj).sum(1)[None, :] - 2.0 * (qi @ rj.T)).min(1)
+                better = val < best
+                best, best_j = torch.where(better, val, best), torch.where(better, idx + j, best_j)
+            arg[i:i + chunk] = best_j
+        exact = (q.double() - r[arg].double()).pow(2).sum(1)
+        return exact.numpy(), arg.numpy()
+
+
+def nearest_in_chunks(queries: Sequence[ArrayLike], reference_chunks: Iterable[ArrayLike]
+                      ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`nearest_neighbours` of each query set against a reference that arrives in chunks (e.g. perceptual
+    embeddings computed a thousand images at a time, so the whole reference is never in memory).
+
+    ``queries``: feature arrays ``[N_q, F]``; ``reference_chunks``: ``[M_c, F]`` arrays, the rows of the whole
+    reference in order. Returns, per query set, ``(squared distance [N_q] float64, index [N_q] int64)``, the
+    index counting rows of the whole reference. Distances are compared as `nearest_neighbours` returns them
+    (recomputed exactly in float64), ties to the lowest index; the result equals one search over the whole
+    reference up to float32 ranking inside a chunk.
+    """
+    best = [(np.full(len(np.asarray(q)), np.inf), np.zeros(len(np.asarray(q)), np.int64)) for q in queries]
+    offset = 0
+    for chunk in reference_chunks:
+        chunk = np.asarray(chunk)
+        for k, q in enumerate(queries):
+            d, i = nearest_neighbours(q, chunk)
+            better = d < best[k][0]
+            best[k] = (np.where(better, d, best[k][0]), np.where(better, i + offset, best[k][1]))
+        offset += len(chunk)
+    if offset == 0:
+        raise ValueError("reference must contain at least one row")
+    return best
+
+
+@dataclass(frozen=True)
+class MemorisationResult:
+    """`memorisation` output for one distance.
+
+    ``distances``: one row per sample and per test image — ``group`` (``"samples"``/``"test"``),
+    ``index`` (row in its set), ``nn_index`` (nearest training image), ``distance`` (its squared
+    feature distance: MSE on the model scale for L2, LPIPS for the perceptual distance), ``flagged``
+    (closer than ``threshold``), ``exact_copy`` (``distance ≤ copy_tol``), ``distance_name``.
+    ``summary``: one-row frame, see `memorisation`. ``pairs``: the closest sample/training pairs
+    (``index``, ``nn_index``, ``distance``, ``flagged``, ``exact_copy``), closest first.
+    """
+
+    distances: pd.DataFrame
+    summary: pd.DataFrame
+    pairs: pd.DataFrame
+    threshold: float
+
+
+def memorisation(sample_features: ArrayLike, test_features: ArrayLike, train_features: ArrayLike,
+                 distance: str = "L2", quantile: float = 0.01, n_pairs: int = 16,
+                 copy_tol: float = 1e-10) -> MemorisationResult:
+    """Nearest-training distances of samples against those of test images.
+
+    Args:
+        sample_features: ``[Ns, F]`` features of the model's samples.
+        test_features: ``[Nt, F]`` features of held-out test images (Nt ≥ 1).
+        train_features: ``[M, F]`` features of the training images searched.
+        distance: name of the distance for the tables (``"L2"``, ``"LPIPS"``, …).
+        quantile: ``q``; the threshold is the ``q``-quantile of the test images' distances
+            (linear interpolation), and a sample closer than it is *flagged*.
+        n_pairs: closest sample/training pairs returned; copy_tol: a distance ≤ this is a copy.
+
+    Returns:
+        `MemorisationResult`. ``summary`` columns: ``distance``, ``n_samples``, ``n_test``,
+        ``n_train``, ``threshold``, ``quantile``, ``n_flagged``, ``frac_flagged`` (``q`` expected if
+        samples were fresh data), ``binom_p`` (one-sided: more flagged than ``q``), ``n_copies``,
+        ``mannwhitney_p`` (one-sided: sample distances smaller than test distances),
+        ``median_ratio`` (sample median / test median), and ``samples_q{x}``/``test_q{x}`` for each
+        of `QUANTILES`.
+    """
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must lie in (0, 1), got {quantile}")
+    s_d, s_i = nearest_neighbours(sample_features, train_features)
+    t_d, t_i = nearest_neighbours(test_features, train_features)
+    return memorisation_from_neighbours(s_d, s_i, t_d, t_i, int(np.asarray(train_features).shape[0]), distance,
+                                        quantile, n_pairs, copy_tol)
+
+
+def memorisation_from_neighbours(s_d: ArrayLike, s_i: ArrayLike, t_d: ArrayLike, t_i: ArrayLike, n_train: int,
+                                 distance: str = "L2", quantile: float = 0.01, n_pairs: int = 16,
+                                 copy_tol: float = 1e-10) -> MemorisationResult:
+    """`memorisation` from nearest-training distances already found: ``s_d``/``s_i`` (``[Ns]`` squared
+    distance and index of each sample's nearest training image), ``t_d``/``t_i`` (``[Nt]``, the test images'),
+    ``n_train`` training images searched. Arguments and result as in `memorisation`."""
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must lie in (0, 1), got {quantile}")
+    s_d, s_i, t_d, t_i = (np.asarray(a) for a in (s_d, s_i, t_d, t_i))
+    if len(t_d) == 0 or len(s_d) == 0:
+        raise ValueError(f"memorisation needs at least one sample and one test image, got {len(s_d)} and {len(t_d)}")
+    thr = float(np.quantile(t_d, quantile))
+    frames = []
+    for g, d, i in (("samples", s_d, s_i), ("test", t_d, t_i)):
+        frames.append(pd.DataFrame({"group": g, "index": np.arange(len(d)), "nn_index": i, "distance": d,
+                                    "flagged": d < thr, "exact_copy": d <= copy_tol}))
+    dist = pd.concat(frames, ignore_index=True).assign(distance_name=distance)
+    flagged = int((s_d < thr).sum())
+    row = {"distance": distance, "n_samples": len(s_d), "n_test": len(t_d), "n_train": int(n_train),
+           "threshold": thr, "quantile": quantile, "n_flagged": flagged, "frac_flagged": flagged / len(s_d),
+           "binom_p": binomtest(flagged, len(s_d), quantile, alternative="greater").pvalue,
+           "n_copies": int((s_d <= copy_tol).sum()),
+           "mannwhitney_p": float(mannwhitneyu(s_d, t_d, alternative="less").pvalue),
+           "median_ratio": float(np.median(s_d) / np.median(t_d)) if np.median(t_d) > 0 else float("nan")}
+    for q in QUANTILES:
+        row[f"samples_q{q:g}"] = float(np.quantile(s_d, q))
+        row[f"test_q{q:g}"] = float(np.quantile(t_d, q))
+    order = np.lexsort((np.arange(len(s_d)), s_d))[:n_pairs]
+    pairs = dist[dist.group == "samples"].iloc[order][["index", "nn_index", "distance", "flagged", "exact_copy"]]
+    return MemorisationResult(dist, pd.DataFrame([row]), pairs.reset_index(drop=True), thr)
+
+
+# ---------------------------------------------------------------------------------------------- pipeline stage
+
+
+def _embed_chunks(images: Tensor, perceptual: Perceptual, chunk: int = 1000) -> Iterable[np.ndarray]:
+    for i in range(0, len(images), chunk):
+        yield perceptual.embed(images[i:i + chunk]).cpu().numpy()
+
+
+def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual: Perceptual, params: Mapping[str, Any]
+                       ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame]:
+    """The pipeline's memorisation stage: each sample's nearest training image against the test images'
+    (`memorisation_from_neighbours`), under L2 and ``perceptual``.
+
+    Args:
+        samples: ``[Ns, C, H, W]``, test: ``[Nt, C, H, W]``, train: ``[M, C, H, W]`` on the model scale.
+        params: ``beyond.memorisation``: ``max_train_perceptual`` caps the training images searched under the
+            perceptual distance (the first ones; their embedding is streamed in chunks of 1000, never held at
+            once); ``quantile`` and ``n_pairs`` as in `memorisation`.
+
+    Returns:
+        ``(tree, group_attrs, table)``: per distance key ``distances`` (group ∈ {samples, test}, index,
+        nn_index, distance, flagged, exact_copy), ``summary`` and ``pairs`` with ``pair_images`` uint8
+        ``[k, 2, C, H, W]`` (sample, its nearest training image); ``table``: the summaries, one row per distance.
+    """
+    import torch
+
+    from ganaudit.audits.support import distance_features
+
+    cap = params.get("max_train_perceptual")
+    train_p = train if cap is None else train[:int(cap)]
+    searched = {"l2": train, "perceptual": train_p}
+    frames: dict[str, pd.DataFrame] = {}
+    images: dict[str, np.ndarray] = {}
+    for key in DISTANCES:
+        if key == "l2":
+            fs, ft, fr = distance_features(samples), distance_features(test), distance_features(train)
+            (s_d, s_i), (t_d, t_i) = nearest_neighbours(fs, fr), nearest_neighbours(ft, fr)
+            name = "L2"
+            del fr
+        else:
+            fs, ft = perceptual.embed(samples).cpu().numpy(), perceptual.embed(test).cpu().numpy()
+            (s_d, s_i), (t_d, t_i) = nearest_in_chunks([fs, ft], _embed_chunks(train_p, perceptual))
+            name = perceptual.name
+        del fs, ft
+        res = memorisation_from_neighbours(s_d, s_i, t_d, t_i, len(searched[key]), name, params["quantile"],
+                                           params["n_pairs"])
+        frames[f"{key}/distances"] = res.distances
+        frames[f"{key}/summary"] = res.summary
+        frames[f"{key}/pairs"] = res.pairs
+        idx, nn = (torch.as_tensor(np.array(res.pairs[c], dtype=np.int64)) for c in ("index", "nn_index"))
+        images[key] = np.stack([as_uint8(samples[idx]), as_uint8(searched[key][nn])], axis=1)
+    table = pd.concat([frames[f"{k}/summary"] for k in DISTANCES], ignore_index=True)
+    frames["table"] = table
+    tree, gattrs = write_frames(frames)
+    for key in DISTANCES:
+        tree[key]["pair_images"] = images[key]
+        gattrs[key] = {"distance": frames[f"{key}/summary"].distance.iloc[0]}
+    return tree, gattrs, table

@@ -1,0 +1,47 @@
+"""How far each log-likelihood of a run is from converged, measured on the images it describes.
+
+An AIS estimate is a stochastic lower bound; how loose it is depends on the image (off the generator's
+manifold, posteriors are narrow and multimodal) and cannot be read off simulated or linear data. So every run
+re-estimates a few images of every group at ``factor`` × its budget (`ganaudit.density.ais.AISConfig.scaled`: more
+temperatures and more search restarts, independent random numbers) and records, per image, the *change*
+``log p̂_factor(x) − log p̂_run(x)``: positive when the run's estimate was too low. Per group, the median and
+the largest absolute change are the group's error bar (`summarise`); a difference between two groups is
+established only when it exceeds both groups' error bars (`ganaudit.findings`). The same re-estimates at a
+ladder of factors are the paper's Fig 9, for every group. The re-estimates themselves are made by
+`ganaudit.density.ais.reestimate_group`; this module holds the arithmetic on them (no torch).
+
+The error bar is itself a lower bound on the error: a run ``factor`` times longer can still be short of the
+truth. It is the honest, measured part of the error; `ganaudit.density.bdmc` bounds the rest on simulated data only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+
+def changes(check_log_px: np.ndarray, factors: np.ndarray, run_log_px: np.ndarray, factor: float) -> np.ndarray:
+    """Per image ``[n]``: the estimate at ``factor`` minus the run's own estimate of the same image."""
+    where = np.flatnonzero(np.isclose(factors, factor))
+    if not len(where):
+        raise ValueError(f"no re-estimate at factor {factor} (have {list(factors)})")
+    return check_log_px[where[0]] - run_log_px
+
+
+def summarise(change: pd.DataFrame) -> pd.DataFrame:
+    """Per ``(model, group)`` of a frame with columns ``model``, ``group``, ``change``: the number of images
+    re-estimated, the median change and the largest absolute change (nats) — the group's error bar."""
+    g = change.groupby(["model", "group"], sort=False)["change"]
+    return pd.DataFrame({"check_images": g.size(), "error_median_nats": g.median(),
+                         "error_max_nats": g.agg(lambda s: float(np.max(np.abs(s))) if len(s) else np.nan)}).reset_index()
+
+
+def exceeds(margin: float, *error_bars: float) -> bool:
+    """True when a difference ``margin`` between groups is larger than every given error bar (a NaN bar, an
+    unmeasured error, never lets a difference count as established)."""
+    bars = np.asarray(error_bars, dtype=np.float64)
+    return bool(np.isfinite(margin) and np.all(np.isfinite(bars)) and np.all(abs(margin) > bars))
+
+
+__all__ = ["changes", "exceeds", "summarise"]
