@@ -44,6 +44,7 @@ from ganaudit.data import images
 from ganaudit.artifacts import store
 from ganaudit.density.ais import PRESETS, AISConfig, ais_log_likelihood
 from ganaudit.density.bdmc import validate_on_ppca
+from ganaudit.density.estimators import estimator
 from ganaudit.data.roles import OWN_CLASS_GROUPS
 from ganaudit.models import registry
 from ganaudit.models.ppca import fit_ppca
@@ -91,7 +92,7 @@ def estimate(G, x, labels, sigma2, cfg, seed, latents, cache, group, idx) -> tup
     if todo:
         t = time.perf_counter()
         res = ais_log_likelihood(G, x, sigma2, labels if G.n_classes else None, cfg, seed=seed + np.arange(len(x)),
-                                 latents=None if latents is None or cfg.start == "prior" else torch.as_tensor(latents))
+                                 latents=None if latents is None or not estimator(cfg).uses_latents else torch.as_tensor(latents))
         dt = time.perf_counter() - t
         for k, v, e in zip(keys, res.log_px, res.evaluations):
             cache[k] = {"log_px": float(v), "evaluations": int(e)}

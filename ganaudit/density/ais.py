@@ -41,14 +41,14 @@ import torch
 from torch import Tensor
 
 from ganaudit.data import evaluation
-from ganaudit.density.annealing import SCHEDULES, betas_of, dtype_of, make_loglik, run_chains, schedule  # noqa: F401
+from ganaudit.density.annealing import SCHEDULES, betas_of, make_loglik, schedule  # noqa: F401
 from ganaudit.data.images import ImageGroup, to_model_scale
-from ganaudit.models.base import Generator, check_labels, device_of
+from ganaudit.models.base import Generator, check_labels
 from ganaudit.density.posterior import SearchConfig
-from ganaudit.density.posterior_ais import pilot_evaluations, posterior_batch
+from ganaudit.density.estimators import ESTIMATORS, chain_evaluations, estimator, image_seeds
 from ganaudit.data.stats import log_mean_exp
 
-STARTS = ("prior", "posterior")
+STARTS = tuple(ESTIMATORS)
 STEP_TUNINGS = ("chain", "pilot")
 
 
@@ -207,29 +207,11 @@ def cost(config: AISConfig, latent_dim: int, n_given: int = 0) -> dict[str, int]
     """Generator passes per image (and class) by kind: ``gradient`` (forward + backward), ``jvp`` (forward-mode
     Jacobian columns), ``forward``; ``total`` adds them. ``n_given``: latents the caller gives the mode search.
     The posterior start's shared pool (``search_candidates`` forwards per class and batch) is not included."""
-    c, g_run = config.n_chains, config.gradient_evaluations
-    pilot = pilot_evaluations(config)
-    out = {"gradient": c * (g_run + pilot), "jvp": 0, "forward": 0}
-    if config.start == "posterior":  # an image off the manifold (the search's second stage runs)
-        s = config.search
-        smc_starts = s.smc_keep if s.smc_particles else 0
-        n_starts = n_given + s.search_restarts + s.extra_restarts + smc_starts
-        k = min(s.n_modes, n_starts)
-        # the tempered search's temperatures adapt to the image: its passes are bounded by smc_max_temps
-        out["gradient"] += n_starts * s.search_steps + s.smc_particles * (1 + s.smc_moves * s.smc_max_temps)
-        out["forward"] += n_starts + 1 + k * (2 * s.gn_steps) + config.prior_draws
-        out["jvp"] += k * latent_dim * (s.gn_steps + 1)
+    out = {"gradient": chain_evaluations(config), "jvp": 0, "forward": 0}
+    for kind, passes in estimator(config).search_cost(config, latent_dim, n_given).items():
+        out[kind] += passes
     out["total"] = out["gradient"] + out["jvp"] + out["forward"]
     return out
-
-
-def _seeds(seed: int | np.ndarray | Any, n: int) -> np.ndarray:
-    if np.ndim(seed) == 0:
-        return int(seed) + np.arange(n, dtype=np.int64)
-    seeds = np.asarray(seed, dtype=np.int64)
-    if seeds.shape != (n,):
-        raise ValueError(f"seed must be an int or an array of shape ({n},), got shape {seeds.shape}")
-    return seeds
 
 
 def check_inputs(generator: Generator, x: Tensor, sigma2: float, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
@@ -239,24 +221,6 @@ def check_inputs(generator: Generator, x: Tensor, sigma2: float, labels: Tensor 
     if not (isinstance(sigma2, (int, float)) and sigma2 > 0 and math.isfinite(sigma2)):
         raise ValueError(f"sigma2 must be a finite variance > 0 on the model scale, got {sigma2!r}")
     return x, check_labels(generator, labels, x.shape[0])
-
-
-def _prior_batch(generator, x, labels, sigma2, config, seeds, z_start=None, reverse=False):
-    """Prior-started AIS for one batch (or, with ``z_start`` and ``reverse``, reverse AIS from exact samples)."""
-    c, d = config.n_chains, generator.latent_dim
-    device, dtype = device_of(generator, x.device), dtype_of(generator)
-    x_rep = x.to(device, dtype).repeat_interleave(c, 0)
-    lab_rep = None if labels is None else labels.to(device).repeat_interleave(c, 0)
-    betas = betas_of(config)
-    if reverse:
-        betas = betas[::-1].copy()
-    u0 = None if z_start is None else z_start.to(device, dtype).repeat_interleave(c, 0)
-    run = run_chains(make_loglik(generator, x_rep, lab_rep, sigma2), config, betas, seeds, d, device, dtype,
-                     "reverse AIS" if reverse else "AIS", u0)
-    dim = math.prod(generator.image_shape)
-    log_w = run.log_w + float(betas[-1] - betas[0]) * (-0.5 * dim * math.log(2 * math.pi * sigma2))
-    return log_w.cpu().numpy().reshape(-1, c), run.accept_rate.cpu().numpy().reshape(-1, c), \
-        run.n_divergent.cpu().numpy().reshape(-1, c)
 
 
 def ais_log_likelihood(
@@ -285,23 +249,21 @@ def ais_log_likelihood(
     """
     x, labels = check_inputs(generator, x, sigma2, labels)
     n, c = x.shape[0], config.n_chains
-    seeds = _seeds(seed, n)
-    posterior = config.start == "posterior"
-    if latents is not None and not posterior:
-        raise ValueError("latents are used by the posterior start only (config.start is 'prior')")
+    seeds = image_seeds(seed, n)
+    est = estimator(config)
+    if latents is not None and not est.uses_latents:
+        raise ValueError(f"latents are used by the posterior start only (config.start is {config.start!r})")
     log_w, rate, div = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64)
-    defensive = np.empty((n, config.prior_draws if posterior else 0))
+    defensive = np.empty((n, est.n_defensive(config)))
     mode, laplace = np.full((n, c), -1, dtype=np.int64), np.full(n, np.nan)
-    evals = np.full(n, c * (config.gradient_evaluations + pilot_evaluations(config)), dtype=np.int64)
+    evals = np.full(n, chain_evaluations(config), dtype=np.int64)
     for lo in range(0, n, config.batch_size):
         hi = min(n, lo + config.batch_size)
         lab = None if labels is None else labels[lo:hi]
-        if posterior:
-            lat = None if latents is None else torch.as_tensor(latents)[lo:hi]
-            (log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi], mode[lo:hi], laplace[lo:hi],
-             evals[lo:hi]) = posterior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi], lat)
-        else:
-            log_w[lo:hi], rate[lo:hi], div[lo:hi] = _prior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi])
+        lat = None if latents is None else torch.as_tensor(latents)[lo:hi]
+        b = est.forward(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi], lat)
+        log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi] = b.log_w, b.accept_rate, b.n_divergent, b.defensive
+        mode[lo:hi], laplace[lo:hi], evals[lo:hi] = b.mode, b.laplace, b.evaluations
     log_px = log_mean_exp(np.concatenate([log_w, defensive], axis=1), axis=-1) + np.log((c + defensive.shape[1]) / c)
     return AISResult(log_px=log_px, log_w=log_w, accept_rate=rate, n_divergent=div, config=config,
                      log_w_defensive=defensive, mode=mode, laplace=laplace, evaluations=evals)
@@ -341,7 +303,7 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
         out = {"index": np.arange(0), "labels": group.labels, "source_labels": group.source_labels,
                "log_px_class": empty, "log_w": chains, "accept_rate": chains, "n_divergent": chains, "evaluations": empty,
                "exact": np.zeros(0, dtype=bool)}
-        if ais_config.start == "posterior":
+        if estimator(ais_config).has_laplace:
             out["laplace_class"] = empty
         return out
     rows, cols = evaluation.evaluation_pairs(group_name, group.labels, generator.n_classes)
@@ -349,7 +311,7 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
     labels = None if not generator.n_classes else torch.as_tensor(cols, device=device)
     seeds = seed + (first_index + rows) * k + np.maximum(cols, 0)
     lat = None
-    if latents is not None and ais_config.start == "posterior":
+    if latents is not None and estimator(ais_config).uses_latents:
         lat = torch.as_tensor(np.asarray(latents)[rows, np.maximum(cols, 0)])
     exact = exact_when_known and callable(getattr(generator, "log_likelihood", None))
     if exact:
@@ -368,7 +330,7 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
     }
     out["evaluations"] = evaluation.scatter(np.asarray(res.evaluations, dtype=np.float64), rows, cols, n, k)
     out["exact"] = np.full(n, exact)  # per image, so that shards concatenate
-    if ais_config.start == "posterior":
+    if estimator(ais_config).has_laplace:
         out["laplace_class"] = evaluation.scatter(np.asarray(res.laplace, dtype=np.float64), rows, cols, n, k)
     return out
 

@@ -5,7 +5,7 @@ the model (Grosse et al. 2015), and the exact log-likelihood of a linear-Gaussia
 * `ais_upper_bound` runs the schedule backwards from that sample: reverse AIS, a stochastic *upper* bound on
   ``log p(x)``; with the forward (lower) bound, `bdmc` sandwiches the true value. The gap bounds the AIS error
   *for data like the simulated* — images on the generator's manifold, not the real images an audit measures
-  (those are off the manifold; their error is measured directly, `ganaudit.ais_check`).
+  (those are off the manifold; their error is measured directly by the ais_check rule, `ganaudit.density.errorbars`).
 * `validate_on_ppca` compares an estimate with the exact ``log p(x)`` of a `ganaudit.models.ppca.PPCA`.
 """
 
@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganaudit.density.ais import AISConfig, AISResult, _prior_batch, _seeds, ais_log_likelihood, check_inputs
-from ganaudit.density.posterior_ais import posterior_reverse_batch
+from ganaudit.density.ais import AISConfig, AISResult, ais_log_likelihood, check_inputs
+from ganaudit.density.estimators import estimator, image_seeds
 from ganaudit.models.base import Generator, check_labels, device_of
 from ganaudit.data.stats import log_mean_exp
 
@@ -50,24 +50,22 @@ def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: flo
 
     Valid only for simulated data where ``z_true [N, d]`` is an exact posterior sample (see `simulate`). All
     chains of an image start at ``z_true`` and run ``config``'s schedule from ``beta = 1`` down to ``0``: the
-    prior start's, or the posterior start's in the stratum each chain draws (`ganaudit.density.ais.posterior_reverse_batch`).
+    prior start's, or the posterior start's in the stratum each chain draws (the estimator's ``reverse``,
+    `ganaudit.density.estimators`; `ganaudit.density.posterior_ais.posterior_reverse_batch`).
     """
     x, labels = check_inputs(generator, x, sigma2, labels)
     n, c = x.shape[0], config.n_chains
     z_true = torch.as_tensor(z_true)
     if z_true.shape != (n, generator.latent_dim):
         raise ValueError(f"z_true must have shape ({n}, {generator.latent_dim}), got {tuple(z_true.shape)}")
-    seeds = _seeds(seed, n)
+    seeds = image_seeds(seed, n)
+    reverse = estimator(config).reverse
     log_w, rate, div = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64)
     for lo in range(0, n, config.batch_size):
         hi = min(n, lo + config.batch_size)
         lab = None if labels is None else labels[lo:hi]
-        if config.start == "posterior":
-            log_w[lo:hi] = posterior_reverse_batch(generator, x[lo:hi], z_true[lo:hi], lab, sigma2, config, seeds[lo:hi])
-            rate[lo:hi], div[lo:hi] = np.nan, 0
-        else:
-            log_w[lo:hi], rate[lo:hi], div[lo:hi] = _prior_batch(generator, x[lo:hi], lab, sigma2, config, seeds[lo:hi],
-                                                                  z_start=z_true[lo:hi], reverse=True)
+        log_w[lo:hi], rate[lo:hi], div[lo:hi] = reverse(generator, x[lo:hi], z_true[lo:hi], lab, sigma2, config,
+                                                        seeds[lo:hi])
     log_w = -log_w  # per-chain upper-bound estimates of log p(x)
     return AISResult(log_px=-log_mean_exp(-log_w, axis=-1), log_w=log_w, accept_rate=rate, n_divergent=div,
                      config=config, log_w_defensive=np.empty((n, 0)))
