@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ganaudit.audits.registry import AUDITS, resolve
 from ganaudit.density import errorbars
 from ganaudit.data.roles import inlier_label
 
@@ -280,30 +281,20 @@ def tgtr_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
                     f"{100 * r.accuracy_real:.1f} % trained on {int(r.n_train)} real images: {gap:.1f} points apart."}
 
 
-BEYOND_FINDINGS = {"support": ("support.csv",), "memorisation": ("memorisation.csv",),
-                   "coverage": ("coverage.csv", "coverage_spectrum.csv"), "tgtr": ("tgtr.csv",)}
-"""Each test beyond the paper and the tables it is judged from."""
-
-
 def beyond_findings(tables_dir: str | Path, gan: str, skipped: dict[str, str | None] | None = None) -> dict[str, Any]:
-    """The four tests beyond the paper, from their tables; a test the run did not make gets
-    `Verdict.CANNOT_TEST` and the reason ``skipped[test]`` (`ganaudit.workflow.plan.beyond_plan`)."""
+    """The tests beyond the paper (`ganaudit.audits.registry.AUDITS`), each judged by its entry's ``finding`` from
+    its tables; a test the run did not make gets `Verdict.CANNOT_TEST` and the reason ``skipped[test]``
+    (`ganaudit.workflow.plan.beyond_plan`)."""
     t = Path(tables_dir)
     skipped = skipped or {}
     out = {}
-    for test, files in BEYOND_FINDINGS.items():
+    for test, audit in AUDITS.items():
+        files = [f"{name}.csv" for name in audit.table_names]
         if skipped.get(test) or not (t / files[0]).exists():
             out[test] = _cannot(skipped.get(test) or "not made in this run")
             continue
         frames = [pd.read_csv(t / f) if (t / f).exists() else None for f in files]
-        if test == "support":
-            out[test] = support_finding(frames[0], gan)
-        elif test == "memorisation":
-            out[test] = memorisation_finding(frames[0], gan)
-        elif test == "coverage":
-            out[test] = coverage_finding(*frames, gan)
-        else:
-            out[test] = tgtr_finding(frames[0], gan)
+        out[test] = resolve(audit.finding)(*frames, gan)
     return out
 
 
@@ -393,7 +384,7 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "rule_share": f"{MIN_CLASS_SHARE_RATIO:g}", "rule_directions_drop": f"{100 * MAX_DIRECTIONS_DROP:g}",
         "rule_tgtr_gap": f"{TGTR_MAX_GAP_POINTS:g}",
     }
-    for test in BEYOND_FINDINGS:
+    for test in AUDITS:
         f = s.get("beyond", {}).get(test) or _cannot("not made in this run")
         values[f"v_{test}"] = beyond_verdict(f)
         values[f"{test}_text"] = f.get("text", "")

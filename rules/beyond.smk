@@ -2,114 +2,48 @@
 # support estimate, memorisation (nearest training image), mode coverage with the covariance spectrum, and
 # train on generated / test on real; one table per test; and the latent-size sweep of the inversion when the
 # config trains one kind at several latent sizes. Each test's settings (beyond.<test>) reach only its own
-# rules. Which tests run, and why the others do not, is BEYOND (rules/common.smk).
+# rules. Which tests run, and why the others do not, is BEYOND (rules/common.smk). The tests are the
+# entries of ganaudit.audits.registry.AUDITS: one rule per entry, made in the loop below, each running
+# scripts/audit.py (the entry's stage function) on the inputs the entry names.
 
 
-rule support:
-    input:
-        generator="results/models/{model}/generator.pt",
-        train=data_file("train"),
-        code=code("support"),
-    output:
-        "results/support/{model}.h5",
-    params:
-        support=beyond_params(config, "support"),
-        perceptual=config["perceptual"],
-        seed=config["seed"],
-        device=config["device"],
-    log:
-        logs("support/{model}"),
-    benchmark:
-        bench("support/{model}")
-    threads: config["threads"]
-    resources:
-        **torch_resources(mem_mb=4000, runtime=30),
-    conda:
-        ENV
-    script:
-        "../scripts/support.py"
+# The inputs an audit may name (registry `inputs`); a run without training data has none of the data files.
+AUDIT_INPUTS = {
+    "generator": lambda: "results/models/{model}/generator.pt",
+    "train": lambda: data_file("train") if HAS_TRAIN else [],
+    "test": lambda: data_file("test") if HAS_TRAIN else [],
+    "classifier": lambda: "results/classifier/classifier.pt" if HAS_CLASSIFIER else [],
+}
 
+for _audit in AUDITS.values():
 
-rule memorisation:
-    input:
-        generator="results/models/{model}/generator.pt",
-        train=data_file("train"),
-        test=data_file("test"),
-        code=code("memorisation"),
-    output:
-        "results/memorisation/{model}.h5",
-    params:
-        memorisation=beyond_params(config, "memorisation"),
-        perceptual=config["perceptual"],
-        seed=config["seed"],
-        device=config["device"],
-    log:
-        logs("memorisation/{model}"),
-    benchmark:
-        bench("memorisation/{model}")
-    threads: config["threads"]
-    resources:
-        **torch_resources(mem_mb=4000, runtime=30),
-    conda:
-        ENV
-    script:
-        "../scripts/memorisation.py"
-
-
-rule coverage:
-    input:
-        generator="results/models/{model}/generator.pt",
-        train=data_file("train") if HAS_TRAIN else [],
-        test=data_file("test") if HAS_TRAIN else [],
-        classifier="results/classifier/classifier.pt" if HAS_CLASSIFIER else [],
-        code=code("coverage"),
-    output:
-        "results/coverage/{model}.h5",
-    params:
-        coverage=beyond_params(config, "coverage"),
-        seed=config["seed"],
-    log:
-        logs("coverage/{model}"),
-    benchmark:
-        bench("coverage/{model}")
-    threads: config["threads"]
-    resources:
-        mem_mb=3000,
-        runtime=10,
-    conda:
-        ENV
-    script:
-        "../scripts/coverage.py"
-
-
-rule tgtr:
-    input:
-        generator="results/models/{model}/generator.pt",
-        train=data_file("train"),
-        test=data_file("test"),
-        code=code("tgtr"),
-    output:
-        "results/tgtr/{model}.h5",
-    params:
-        tgtr=beyond_params(config, "tgtr"),
-        train=config["classifier"].get("train", {}),  # the pipeline's classifier, trained twice
-        seed=config["seed"],
-    log:
-        logs("tgtr/{model}"),
-    benchmark:
-        bench("tgtr/{model}")
-    threads: config["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=20,
-    conda:
-        ENV
-    script:
-        "../scripts/tgtr.py"
+    rule:
+        name:
+            _audit.name
+        input:
+            **{k: AUDIT_INPUTS[k]() for k in _audit.inputs},
+            script=source("scripts", "audit.py"),
+            code=code("audit") + audit_code(_audit),
+        output:
+            f"results/{_audit.name}/{{model}}.h5",
+        params:
+            **{_audit.name: beyond_params(config, _audit.name)},
+            **{k: config_value(config, key) for k, key in _audit.config.items()},
+        log:
+            logs(f"{_audit.name}/{{model}}"),
+        benchmark:
+            bench(f"{_audit.name}/{{model}}")
+        threads: config["threads"]
+        resources:
+            **(torch_resources(mem_mb=_audit.mem_mb, runtime=_audit.runtime) if _audit.gpu else dict(mem_mb=_audit.mem_mb, runtime=_audit.runtime)),
+        conda:
+            ENV
+        script:
+            "../scripts/audit.py"
 
 
 # One table per test, gathered from the GANs' artifacts (coverage also writes coverage_spectrum).
-for _test in BEYOND_TESTS:
+for _test in AUDITS:
 
     rule:
         name:

@@ -11,11 +11,12 @@ import os
 
 from snakemake.utils import validate
 
-from ganaudit.workflow.plan import (BEYOND_TESTS, ais_groups, ais_n_images, ais_params, ais_setting, beyond_params,
+from ganaudit.workflow.plan import (ais_groups, ais_n_images, ais_params, ais_setting, beyond_params,
                                     beyond_plan, check_config, findings_stamp, front_page, group_names, group_params,
                                     inlier_group, inlier_label, inversion_groups, inversion_params,
                                     latent_sweep_models, model_spec, normalise_config, scored_groups)
 from ganaudit.workflow.imports import library_files
+from ganaudit.audits.registry import AUDITS, config_value, module_file
 
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
@@ -56,7 +57,7 @@ REFERENCE_GROUP = "test" if HAS_TRAIN else "generated"
 # the tests beyond the paper (rules/beyond.smk): None for those this run makes, else why it does not
 BEYOND = beyond_plan(config)
 BEYOND_RUN = [t for t, why in BEYOND.items() if why is None]
-BEYOND_TABLES = {t: [t, "coverage_spectrum"] if t == "coverage" else [t] for t in BEYOND_TESTS}
+BEYOND_TABLES = {name: audit.table_names for name, audit in AUDITS.items()}
 HAS_CLASSIFIER = HAS_TRAIN and config["classifier"]["enabled"]
 # the latent-size sweep: models of one kind at several latent sizes, their training and generated inversions
 SWEEP = latent_sweep_models(config)
@@ -109,6 +110,14 @@ def code(script):
     (ganaudit.workflow.imports.library_files)."""
     base = workflow.basedir
     return [source(f) for f in library_files(os.path.join(base, "scripts", f"{script}.py"), base)]
+
+
+def audit_code(audit):
+    """Code inputs of an audit's stage beyond its script's: the module its registry entry names (the script imports
+    it only when it runs) and what that module imports."""
+    base = workflow.basedir
+    stage_file = module_file(audit.stage)
+    return [source(stage_file)] + [source(f) for f in library_files(os.path.join(base, stage_file), base)]
 
 
 def logs(name):

@@ -53,15 +53,11 @@ FIGURE_RULES = {
                     dict(**EXAMPLES, seed=config["seed"], classes=config["dataset"].get("classes")), per_model=True),
 }
 
-# the tests beyond the paper (rules/beyond.smk): a figure per GAN for those this run makes
-_BEYOND_FIGURES = {
-    "support": ("support_collisions", "birthday paradox"),
-    "memorisation": ("memorisation_distances", "memorisation"),
-    "coverage": ("coverage_histograms", "mode coverage"),
-}
-for _test, (_name, _label) in _BEYOND_FIGURES.items():
-    if _test in BEYOND_RUN:
-        FIGURE_RULES[_name] = fig(_label, BEYOND_SECTION, _name, dict(artifact=f"results/{_test}/{{model}}.h5"),
+# the tests beyond the paper (rules/beyond.smk): a figure per GAN for those this run makes (registry `figure`)
+for _audit in AUDITS.values():
+    if _audit.figure and _audit.name in BEYOND_RUN:
+        _name, _label = _audit.figure
+        FIGURE_RULES[_name] = fig(_label, BEYOND_SECTION, _name, dict(artifact=f"results/{_audit.name}/{{model}}.h5"),
                                   dict(EXAMPLES), per_model=True)
 if SWEEP and SWEEP_GROUPS:
     FIGURE_RULES["latent_sweep_psnr"] = fig("latent sweep", BEYOND_SECTION, "latent_sweep_psnr",

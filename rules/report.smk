@@ -8,7 +8,7 @@ rule findings:
                                                    "patch_cv_correlation", "table2", "ais_validation")]
         + [f"results/tables/{t}.csv" for test in BEYOND_RUN for t in BEYOND_TABLES[test]],
         template=source("report", "workflow.rst"),
-        code=code("findings"),
+        code=code("findings") + sorted({source(module_file(a.finding)) for a in AUDITS.values()}),
     output:
         rst="results/report/workflow.rst",
     params:

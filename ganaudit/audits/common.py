@@ -15,6 +15,7 @@ LPIPS; its name in the group attr ``distance``). Images are uint8 ``[N, C, H, W]
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ganaudit.artifacts import store
+from ganaudit.audits.registry import AUDITS
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from ganaudit.models.base import Generator, Samples
 
 __all__ = ["DISTANCES", "model_pool", "frame_tree", "write_frames", "read_frame", "read_notes", "distance_names",
-           "write_audit", "read_by_distance", "gather_table", "TABLE_TITLES", "gather_tables", "pair_images", "as_uint8", "latent_sweep_rows"]
+           "write_audit", "read_by_distance", "gather_table", "gather_tables", "StageInputs", "StageOutput", "pair_images", "as_uint8", "latent_sweep_rows"]
 
 DISTANCES = ("l2", "perceptual")
 """Keys of the two distances in the artifacts (L2 = MSE on the model scale; the run's perceptual distance)."""
@@ -112,6 +114,58 @@ def write_audit(path: str | Path, tree: Mapping[str, Any], group_attrs: Mapping[
     store.write(path, dict(tree), file_attrs, dict(group_attrs))
 
 
+@dataclass
+class StageOutput:
+    """What an audit's stage returns: its artifact (``tree``, ``group_attrs``, ``notes``, further file ``attrs``) and
+    the text its job logs."""
+
+    tree: dict[str, Any]
+    group_attrs: dict[str, dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    log: str = ""
+
+
+@dataclass
+class StageInputs:
+    """The inputs of one audit of one model, loaded when a stage asks for them: ``paths`` holds the rule's
+    ``generator``, ``train``, ``test`` and ``classifier`` files (absent or None: the run has none), ``seed`` the
+    audit's own stream (`ganaudit.workflow.runtime.seed_for`), ``device`` where torch runs."""
+
+    paths: Mapping[str, str | None]
+    seed: int
+    device: Any = "cpu"
+    _generator: Any = field(default=None, init=False, repr=False)
+
+    def has(self, name: str) -> bool:
+        return bool(self.paths.get(name))
+
+    def generator(self) -> Generator:
+        """The model, loaded once (on ``device``)."""
+        if self._generator is None:
+            from ganaudit.models import registry
+
+            self._generator = registry.load_generator(self.paths["generator"], self.device)
+        return self._generator
+
+    def group(self, name: str, n: int | None = None):
+        """The first ``n`` images of the data group ``name`` (`ganaudit.data.images.read_group`; all when None), in
+        the model's image shape, or None when the run has no such file."""
+        if not self.has(name):
+            return None
+        from ganaudit.data import images
+
+        return images.read_group(self.paths[name], name, n, image_shape=self.generator().image_shape)
+
+    def classifier(self):
+        """The pipeline's classifier, or None when the run has none."""
+        if not self.has("classifier"):
+            return None
+        from ganaudit.models import registry
+
+        return registry.load_generator(self.paths["classifier"])
+
+
 def read_by_distance(path: str | Path, frames: Sequence[str] = (), arrays: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
     """``{distance name: {item: value}}`` of a support or memorisation artifact: the frames (`read_frame`) and
     arrays stored under each distance key (e.g. ``frames=("pairs",), arrays=("pair_images",)``)."""
@@ -135,27 +189,13 @@ def gather_table(paths: Iterable[str | Path], name: str = "table") -> tuple[pd.D
     return table, notes
 
 
-TABLE_TITLES = {
-    "support": "Birthday-paradox support estimate: K̂ (equally likely distinct images) of the samples and of the "
-               "training images, with its interval; τ calibrated on training images",
-    "memorisation": "Memorisation: nearest-training distances of samples vs test images",
-    "coverage": "Mode coverage: label histogram of samples (classifier predictions) vs the test images' "
-                "(classifier predictions), class-conditional agreement per requested class",
-    "coverage_spectrum": "Covariance spectrum: directions holding the given fraction of the pixel variance",
-    "tgtr": "Train on generated, test on real: test accuracy of the classifier trained on samples vs on real "
-            "training images",
-}
-"""Titles of the tables of the tests (Markdown headings)."""
-
-
 def gather_tables(test: str, paths: Sequence[str | Path]) -> dict[str, tuple[pd.DataFrame, str, list[str]]]:
-    """The tables of one test over its models' artifacts: ``{name: (table, title, notes)}`` with ``name`` the
-    test's name and, for coverage, also ``coverage_spectrum`` (from the frame ``spectrum``)."""
-    frames = {"coverage_spectrum": "spectrum"} if test == "coverage" else {}
+    """The tables of one test over its models' artifacts: ``{name: (table, title, notes)}``, one per entry of its
+    registry ``tables`` (`ganaudit.audits.registry.AUDITS`); the notes go with its first table."""
     out = {}
-    for name, frame in {test: "table", **frames}.items():
+    for i, (name, frame, title) in enumerate(AUDITS[test].tables):
         table, notes = gather_table(paths, frame)
-        out[name] = (table, TABLE_TITLES[name], notes if name == test else [])
+        out[name] = (table, title, notes if i == 0 else [])
     return out
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import chi2_contingency
 
-from ganaudit.audits.common import write_frames
+from ganaudit.audits.common import StageInputs, StageOutput, model_pool, write_frames
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ganaudit.models.base import Samples
 
 __all__ = ["label_histogram", "ModeCoverage", "mode_coverage", "conditional_agreement", "covariance_spectrum",
-           "n_directions", "compare_spectra", "coverage_audit"]
+           "n_directions", "compare_spectra", "coverage_audit", "stage"]
 
 
 def _array(x: object, dtype: type | None = None) -> np.ndarray:
@@ -221,3 +221,27 @@ def coverage_audit(samples: Samples, params: Mapping[str, Any], classifier: Any 
     frames["table"] = table
     tree, gattrs = write_frames(frames)
     return tree, gattrs, table, notes
+
+
+def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
+    """The coverage audit of one model (registry entry ``coverage``): its samples' label histogram and class agreement
+    under the pipeline's classifier, and their covariance spectrum against the training and test images'
+    (`coverage_audit`). Parts whose inputs the run lacks (no training images, no classifier) are skipped and named
+    in the notes."""
+    from ganaudit.data.images import to_model_scale
+
+    p = params["coverage"]
+    G = inputs.generator()
+    train, test = inputs.group("train"), inputs.group("test")
+    classifier = inputs.classifier()
+    pool = model_pool(G, p["n_samples"], inputs.seed, train.labels if train is not None else None)
+    skipped = []
+    if train is None:
+        skipped.append("reference spectra and label histogram skipped: no training or test images in this run")
+    elif classifier is None:
+        skipped.append("label histogram and class agreement skipped: no classifier (classifier.enabled: false)")
+    tree, group_attrs, table, notes = coverage_audit(
+        pool, p, classifier, to_model_scale(train.images) if train is not None else None,
+        to_model_scale(test.images) if test is not None else None,
+        test.labels if test is not None else None, skipped)
+    return StageOutput(tree, group_attrs, notes, log=table.to_string() + "\n" + "\n".join(notes))

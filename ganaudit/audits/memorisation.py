@@ -27,7 +27,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import binomtest, mannwhitneyu
 
-from ganaudit.audits.common import DISTANCES, as_uint8, write_frames
+from ganaudit.audits.common import DISTANCES, StageInputs, StageOutput, as_uint8, model_pool, write_frames
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ganaudit.manifold.distances import Perceptual
 
 __all__ = ["nearest_neighbours", "nearest_in_chunks", "MemorisationResult", "memorisation", "memorisation_from_neighbours",
-           "QUANTILES", "memorisation_audit"]
+           "QUANTILES", "memorisation_audit", "stage"]
 
 QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5)
 """Quantiles of the nearest-training distance reported for samples and test images."""
@@ -242,3 +242,23 @@ def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual:
         tree[key]["pair_images"] = images[key]
         gattrs[key] = {"distance": frames[f"{key}/summary"].distance.iloc[0]}
     return tree, gattrs, table
+
+
+def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
+    """The memorisation audit of one model (registry entry ``memorisation``): each sample's nearest training image
+    against the test images' nearest training images, under L2 and the run's perceptual distance
+    (`memorisation_audit`)."""
+    from ganaudit.data.images import to_model_scale
+    from ganaudit.manifold.distances import perceptual_from_config
+
+    p = params["memorisation"]
+    G = inputs.generator()
+    train = inputs.group("train", p["max_train"])
+    test = inputs.group("test", p["n_test"])
+    pool = model_pool(G, p["n_samples"], inputs.seed, train.labels)
+    perceptual = perceptual_from_config(params["perceptual"], inputs.device)
+    tree, group_attrs, table = memorisation_audit(pool.images.float(), to_model_scale(test.images),
+                                                  to_model_scale(train.images), perceptual, p)
+    return StageOutput(tree, group_attrs, attrs=dict(perceptual_metric=perceptual.name,
+                                                     perceptual_backend=perceptual.backend),
+                       log=table.T.to_string())

@@ -46,7 +46,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 
-from ganaudit.audits.common import as_uint8, pair_images, write_frames
+from ganaudit.audits.common import StageInputs, StageOutput, as_uint8, model_pool, pair_images, write_frames
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["distance_features", "pairwise_distances", "batch_min_distances", "Threshold", "calibrate_threshold",
            "collision_curve", "collision_probability", "SupportEstimate", "fit_support", "closest_pairs",
-           "BirthdayResult", "birthday_paradox_test", "support_audit", "THRESHOLD_FIELDS"]
+           "BirthdayResult", "birthday_paradox_test", "support_audit", "THRESHOLD_FIELDS", "stage"]
 
 _K_GRID = np.geomspace(1.0, 1e13, 4001)  # support sizes searched (ratio 1.0075 between neighbours)
 
@@ -470,3 +470,21 @@ def support_audit(samples: Tensor, reference: Tensor, perceptual: Perceptual, pa
         ftree[key].update(tree[key])
     gattrs.update({key: {"distance": name} for key, name in names.items()})
     return ftree, gattrs, table
+
+
+def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
+    """The support audit of one model (registry entry ``support``): a pool of its samples against the first
+    ``n_reference`` training images, under L2 and the run's perceptual distance (`support_audit`)."""
+    from ganaudit.data.images import to_model_scale
+    from ganaudit.manifold.distances import perceptual_from_config
+
+    p = params["support"]
+    G = inputs.generator()
+    train = inputs.group("train")
+    pool = model_pool(G, p["n_samples"], inputs.seed, train.labels)
+    reference = to_model_scale(train.images[:p["n_reference"]])
+    perceptual = perceptual_from_config(params["perceptual"], inputs.device)
+    tree, group_attrs, table = support_audit(pool.images.float(), reference, perceptual, p, inputs.seed)
+    return StageOutput(tree, group_attrs, attrs=dict(perceptual_metric=perceptual.name,
+                                                     perceptual_backend=perceptual.backend),
+                       log=table.drop(columns=["calibration", "interval"]).to_string())

@@ -18,11 +18,11 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from ganaudit.audits.common import write_frames
+from ganaudit.audits.common import StageInputs, StageOutput, write_frames
 from ganaudit.models.base import Generator
 from ganaudit.models.train import TrainConfig, train_classifier
 
-__all__ = ["sample_class_balanced", "balanced_subset", "TGTRResult", "train_generated_test_real", "tgtr_audit"]
+__all__ = ["sample_class_balanced", "balanced_subset", "TGTRResult", "train_generated_test_real", "tgtr_audit", "stage"]
 
 
 @torch.no_grad()
@@ -141,3 +141,16 @@ def tgtr_audit(generator: Generator, train_x: Tensor, train_labels: np.ndarray, 
         notes = []
     tree, gattrs = write_frames({"table": table})
     return tree, gattrs, table, notes
+
+
+def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
+    """The train-on-generated audit of one model (registry entry ``tgtr``): the pipeline's classifier trained on its
+    samples and on as many real training images, both tested on the real test images (`tgtr_audit`)."""
+    from ganaudit.data.images import to_model_scale
+
+    G = inputs.generator()
+    train, test = inputs.group("train"), inputs.group("test")
+    tree, group_attrs, table, notes = tgtr_audit(G, to_model_scale(train.images), train.labels,
+                                                 to_model_scale(test.images), test.labels,
+                                                 params["tgtr"]["n"], params["train"], inputs.seed)
+    return StageOutput(tree, group_attrs, notes, log=table.to_string() + "\n" + "\n".join(notes))

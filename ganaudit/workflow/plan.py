@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ganaudit.models.kinds import BUILTIN_KEYS, BUILTIN_KINDS, is_builtin  # noqa: F401  (the rules use them)
+from ganaudit.audits.registry import AUDITS
 from ganaudit.data.roles import GENERATED_GROUPS, inlier_group, inlier_label, scored_groups  # noqa: F401  (the rules use them)
 
 MNIST_CLASSES = set(range(10))
@@ -188,24 +189,23 @@ def ais_params(config: dict[str, Any], group: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- beyond the paper
 
-BEYOND_TESTS = ("support", "memorisation", "coverage", "tgtr")
-"""The tests beyond the paper (rules/beyond.smk), in the order of the findings page."""
 
 
 def beyond_plan(config: dict[str, Any]) -> dict[str, str | None]:
-    """For each of `BEYOND_TESTS`: None when the run makes it, else why not (one sentence for the tables and the
-    findings page). Coverage runs without training images (the samples' own covariance spectrum); the others
-    need them: τ of the birthday test is calibrated on training images, memorisation measures the distance to
-    them, and train-on-generated compares with a classifier trained on them."""
+    """For each audit of `ganaudit.audits.registry.AUDITS`: None when the run makes it, else why not (one sentence
+    for the tables and the findings page). An audit whose entry says ``needs_train`` is skipped without training
+    images (coverage runs without them, on the samples' own covariance spectrum; τ of the birthday test is
+    calibrated on training images, memorisation measures the distance to them, and train-on-generated compares
+    with a classifier trained on them)."""
     has_train = config["dataset"]["source"]["kind"] != "none"
     gans = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]
     out: dict[str, str | None] = {}
-    for test in BEYOND_TESTS:
+    for test, audit in AUDITS.items():
         if not config["beyond"][test]["enabled"]:
             out[test] = f"disabled in the config: beyond.{test}.enabled is false"
         elif not gans:
             out[test] = "no model has role gan"
-        elif not has_train and test != "coverage":
+        elif not has_train and audit.needs_train:
             out[test] = "no training images in this run: dataset.source.kind is none"
         else:
             out[test] = None

@@ -9,8 +9,9 @@ import sys
 from typing import Any
 
 SEED_OFFSETS = {"train": 0, "generated": 1_000_003, "generated_calibration": 2_000_003, "inversion": 3_000_017,
-                "ais": 4_000_037, "validation": 5_000_011, "quality": 6_000_001, "typicality": 7_000_003,
-                "support": 8_000_009, "memorisation": 9_000_011, "coverage": 10_000_019, "tgtr": 11_000_027}
+                "ais": 4_000_037, "validation": 5_000_011, "quality": 6_000_001, "typicality": 7_000_003}
+"""The paper stages' streams of random numbers; an audit's is its registry entry's ``seed_offset``
+(`ganaudit.audits.registry`), passed to `seed_for` by its script, so that adding an audit touches no other job."""
 
 
 def setup(log_path: str | None, threads: int | None = None, name: str = "ganaudit") -> logging.Logger:
@@ -51,9 +52,10 @@ def setup(log_path: str | None, threads: int | None = None, name: str = "ganaudi
     return logger
 
 
-def seed_for(base: int, stage: str) -> int:
-    """A stage-specific seed, so stages draw independent random numbers from one config seed."""
-    return int(base) + SEED_OFFSETS[stage]
+def seed_for(base: int, stage: str, offset: int | None = None) -> int:
+    """A stage-specific seed, so stages draw independent random numbers from one config seed: ``base`` plus the
+    stage's `SEED_OFFSETS` entry, or plus ``offset`` when given (an audit's registry ``seed_offset``)."""
+    return int(base) + (SEED_OFFSETS[stage] if offset is None else int(offset))
 
 
 def device(name: str):
