@@ -31,9 +31,9 @@ import torch
 from torch import nn
 
 from ganaudit.density.ais import PRESETS, AISConfig
-from ganaudit.density.annealing import make_loglik
 from ganaudit.density.bdmc import simulate, validate_on_ppca
 from ganaudit.density.hmc import hmc_transition, init_state
+from ganaudit.density.target import make_loglik
 from ganaudit.models.ppca import random_linear_gaussian
 
 

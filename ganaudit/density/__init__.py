@@ -6,11 +6,13 @@ Layers, lowest first:
 module              owns
 ==================  =======================================================================================
 `hmc`               the HMC kernel (leapfrog, Metropolis step, per-chain step sizes)
-`annealing`         the target log p(x | z)^β p(z) and its gradient, the annealing loop, schedules,
-                    pilot-tuned step sizes
+`target`            log p(x | z) and its gradient, the energy −log p(x, z)
+`annealing`         the annealing loop, schedules, pilot-tuned step sizes
 `smc`               tempered SMC: finds posterior basins by their mass
 `posterior`         the posterior's modes (descent, Gauss–Newton, SMC) and their Laplace mixture
 `posterior_ais`     posterior-started AIS: strata of the mixture, forward and reverse chains
+`estimators`        the table of estimators (``AISConfig.start``): prior- and posterior-started, each with its
+                    forward and reverse batch and its cost
 `ais`               the API: `ais_log_likelihood`, `AISConfig`, `PRESETS`, the stage `ais_group`, `cost`
 `bdmc`              simulation, reverse AIS (BDMC upper bounds), the exact-likelihood check on PPCA
 `errorbars`         re-estimates at larger budgets, per-group error bars, the "exceeds both" rule

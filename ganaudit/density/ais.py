@@ -41,12 +41,13 @@ import torch
 from torch import Tensor
 
 from ganaudit.data import evaluation
-from ganaudit.density.annealing import SCHEDULES, betas_of, make_loglik, schedule  # noqa: F401
 from ganaudit.data.images import ImageGroup, to_model_scale
-from ganaudit.models.base import Generator, check_labels
-from ganaudit.density.posterior import SearchConfig
-from ganaudit.density.estimators import ESTIMATORS, chain_evaluations, estimator, image_seeds
 from ganaudit.data.stats import log_mean_exp
+from ganaudit.density.annealing import SCHEDULES, betas_of, schedule  # noqa: F401
+from ganaudit.density.estimators import ESTIMATORS, chain_evaluations, estimator, image_seeds
+from ganaudit.density.posterior import SearchConfig
+from ganaudit.density.target import make_loglik  # noqa: F401
+from ganaudit.models.base import Generator, check_labels
 
 STARTS = tuple(ESTIMATORS)
 STEP_TUNINGS = ("chain", "pilot")

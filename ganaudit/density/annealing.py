@@ -34,7 +34,6 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ganaudit.density.hmc import LogLikAndGrad, hmc_transition, init_state
-from ganaudit.models.base import Generator
 
 SCHEDULES = ("sigmoid", "geometric", "linear")
 CHUNK = 32  # transitions whose random draws are made together per image (fixed: results must not depend on it)
@@ -209,25 +208,6 @@ def dtype_of(generator: Generator) -> torch.dtype:
             if t.is_floating_point():
                 return t.dtype
     return torch.float32
-
-
-def make_loglik(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: float):
-    """``z -> (−|x − G(z)|² / (2 sigma2) [M] float64, its gradient [M, d])`` with one forward + backward.
-
-    The Gaussian normaliser is a constant and is added to the log-weights once, at the end.
-    """
-    inv = 1.0 / sigma2
-
-    def loglik_and_grad(z: Tensor) -> tuple[Tensor, Tensor]:
-        with torch.enable_grad():
-            zq = z.detach().requires_grad_(True)
-            out = generator(zq, labels)
-            diff = (out - x).detach()
-            (grad,) = torch.autograd.grad(out, zq, grad_outputs=diff * (-inv))
-        ll = diff.flatten(1).double().pow(2).sum(1) * (-0.5 * inv)
-        return ll, grad
-
-    return loglik_and_grad
 
 
 def kernel_of(config: Any, step_size: float | Tensor | None = None, adapt: bool | None = None) -> Kernel:

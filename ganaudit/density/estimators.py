@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ganaudit.density.annealing import betas_of, dtype_of, make_loglik, run_chains
+from ganaudit.density.annealing import betas_of, dtype_of, run_chains
 from ganaudit.density.posterior_ais import pilot_evaluations, posterior_batch, posterior_reverse_batch
+from ganaudit.density.target import make_loglik
 from ganaudit.models.base import device_of
 
 

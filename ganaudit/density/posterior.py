@@ -34,8 +34,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganaudit.models.base import Generator
 from ganaudit.density.smc import best_distinct, temper
+from ganaudit.density.target import energy
+from ganaudit.models.base import Generator
 
 SEARCH_SEED = 0x5EA7C4  # the default pool seed: shared by every image, so modes do not depend on batching
 SEARCH_STREAM_OFFSET = 1 << 42  # the tempered search's per-image streams: far from any image's own seed
@@ -139,13 +140,6 @@ class Modes:
         grad_k = -torch.einsum("nkij,nckj->ncki", self.chol, w) / self.scale
         grad = resp[..., 0:1] * (-z) + (resp[..., 1:, None] * grad_k).sum(-2)
         return logq, grad
-
-
-def energy(generator: Generator, z: Tensor, x: Tensor, labels: Tensor | None, sigma2: float) -> Tensor:
-    """``U(z) = |z|²/2 + |x − G(z)|²/(2σ²)`` float64 ``[B]`` (no constants), without gradients."""
-    with torch.no_grad():
-        r = (generator(z, labels) - x).flatten(1).double()
-    return 0.5 * z.double().pow(2).sum(1) + r.pow(2).sum(1) / (2 * sigma2)
 
 
 def jacobian(generator: Generator, z: Tensor, labels: Tensor | None) -> Tensor:

@@ -17,9 +17,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganaudit.density.annealing import Streams, betas_of, dtype_of, make_loglik, run_chains
+from ganaudit.density.annealing import Streams, betas_of, dtype_of, run_chains
+from ganaudit.density.posterior import allocate, find_modes, restrict
+from ganaudit.density.target import energy, make_loglik
 from ganaudit.models.base import device_of
-from ganaudit.density.posterior import allocate, energy, find_modes, restrict
 
 DEFENSIVE_SEED_OFFSET = 1 << 40  # the defensive draws' streams: far from any image's own seed
 REVERSE_SEED_OFFSET = 1 << 43  # reverse AIS's streams

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganaudit.density.annealing import make_loglik
 from ganaudit.density.hmc import sanitize
+from ganaudit.density.target import make_loglik
 from ganaudit.models.base import Generator
 
 MALA_ACCEPT = 0.57  # the acceptance rate MALA's step scale aims for (Roberts & Rosenthal 1998)
