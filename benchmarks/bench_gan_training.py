@@ -47,10 +47,9 @@ import yaml
 from PIL import Image
 
 from ganaudit.data import images
-from ganaudit.workflow import runtime
-from ganaudit.models import train
 from ganaudit.models import classifier as clf_mod
-from ganaudit.models import registry
+from ganaudit.models import registry, train
+from ganaudit.workflow import runtime
 
 REPO = Path(__file__).resolve().parents[1]
 

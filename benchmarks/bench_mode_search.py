@@ -29,14 +29,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from bench_posterior_ais import load_images  # noqa: E402  (a sibling script)
 
+from ganaudit.artifacts.tables import to_markdown
 from ganaudit.density.ais import PRESETS
-from ganaudit.models import registry
 from ganaudit.density.posterior import _descend, _nearest_starts, energy
 from ganaudit.density.smc import best_distinct, temper
-from ganaudit.artifacts.tables import to_markdown
-
-from bench_posterior_ais import load_images  # noqa: E402  (a sibling script)
+from ganaudit.models import registry
 
 MARKS = (20,)
 

@@ -32,7 +32,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import math
 import time
 from pathlib import Path
 
@@ -40,16 +39,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ganaudit.data import images
 from ganaudit.artifacts import store
+from ganaudit.artifacts.tables import to_markdown
+from ganaudit.data import images
+from ganaudit.data.roles import OWN_CLASS_GROUPS
 from ganaudit.density.ais import PRESETS, AISConfig, ais_log_likelihood
 from ganaudit.density.bdmc import validate_on_ppca
 from ganaudit.density.estimators import estimator
-from ganaudit.data.roles import OWN_CLASS_GROUPS
+from ganaudit.density.posterior import SearchConfig
 from ganaudit.models import registry
 from ganaudit.models.ppca import fit_ppca
-from ganaudit.density.posterior import SearchConfig
-from ganaudit.artifacts.tables import to_markdown
 
 CACHE_PATH = Path("benchmarks/out/posterior_ais_cache.json")
 GROUPS = ["test", "other_classes", "constant_colour", "animals", "photos", "generated"]

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ganaudit.audits.registry import AUDITS, resolve
-from ganaudit.density import errorbars
 from ganaudit.data.roles import inlier_label
+from ganaudit.density import errorbars
 
 #: Finding 1: the median train reconstruction error must exceed the generated images' by more than this
 #: factor — generated images lie on the manifold, so a train error only slightly above theirs would not

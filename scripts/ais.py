@@ -2,11 +2,11 @@
 
 import json
 
-from ganaudit.density import ais
 from ganaudit.artifacts import readers, store
 from ganaudit.data import evaluation, images
-from ganaudit.workflow import runtime
+from ganaudit.density import ais
 from ganaudit.models import registry
+from ganaudit.workflow import runtime
 
 
 def main(generator_path: str, images_path: str, sigma_path: str, inversion_path: str | None, group: str, shard: int,

@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 
-from ganaudit.density import ais, errorbars
 from ganaudit.artifacts import readers, store
 from ganaudit.data import evaluation, images
-from ganaudit.workflow import runtime
+from ganaudit.density import ais, errorbars
 from ganaudit.models import registry
+from ganaudit.workflow import runtime
 
 
 def main(generator_path: str, images_path: str, sigma_path: str, inversion_path: str | None, ais_path: str,

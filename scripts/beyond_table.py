@@ -1,9 +1,9 @@
 """The table of one test beyond the paper (support, memorisation, coverage, tgtr): every audited GAN's rows,
 gathered from its artifact, with the notes on what was skipped."""
 
+from ganaudit.artifacts import tables
 from ganaudit.audits import common
 from ganaudit.workflow import runtime
-from ganaudit.artifacts import tables
 
 
 def main(paths: list[str], test: str, outputs: dict[str, str]) -> None:

@@ -5,10 +5,9 @@ correlation (Fig 8), Table 1 (bits/dim + sample quality) and Table 3 (σ², PSNR
 import json
 from pathlib import Path
 
-from ganaudit.manifold import classification
-from ganaudit.workflow import runtime
-from ganaudit.density import summaries
 from ganaudit.artifacts import tables
+from ganaudit.density import summaries
+from ganaudit.workflow import runtime
 
 
 def main(inp, out, params: dict) -> None:

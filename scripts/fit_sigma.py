@@ -5,9 +5,9 @@ import json
 
 import numpy as np
 
+from ganaudit.artifacts import store
 from ganaudit.data import evaluation, stats
 from ganaudit.workflow import runtime
-from ganaudit.artifacts import store
 
 
 def main(train_path: str | None, out_path: str, params: dict) -> None:

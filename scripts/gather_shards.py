@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ganaudit.workflow import runtime
 from ganaudit.artifacts import store
+from ganaudit.workflow import runtime
 
 
 def main(shard_paths: list[str], out_path: str) -> None:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ganaudit.artifacts import readers, store, tables
-from ganaudit.workflow import runtime
 from ganaudit.data import stats
 from ganaudit.findings import SELF_INVERSION_PSNR_DB as PSNR_TARGET_DB
+from ganaudit.workflow import runtime
 
 
 def main(paths: list[str], out_csv: str, out_md: str) -> None:

@@ -1,10 +1,10 @@
 """Invert one shard of an image group onto a model's manifold (Z space, paper appendix B.2)."""
 
+from ganaudit.artifacts import store
 from ganaudit.data import evaluation, images
 from ganaudit.manifold import distances, inversion
-from ganaudit.workflow import runtime
-from ganaudit.artifacts import store
 from ganaudit.models import registry
+from ganaudit.workflow import runtime
 
 
 def main(generator_path: str, images_path: str, group: str, shard: int, out_path: str, params: dict) -> None:

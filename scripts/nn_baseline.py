@@ -3,10 +3,10 @@ to the nearest training image of that class."""
 
 import torch
 
+from ganaudit.artifacts import store
 from ganaudit.data import images
 from ganaudit.manifold import classification, distances
 from ganaudit.workflow import runtime
-from ganaudit.artifacts import store
 
 
 def main(train_path: str, images_path: str, group: str, out_path: str, params: dict) -> None:

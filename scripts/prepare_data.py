@@ -1,8 +1,8 @@
 """Build one image group into results/data/{dataset}/{group}.h5 (layout ``groups/{group}/...``)."""
 
+from ganaudit.artifacts import store
 from ganaudit.data import images
 from ganaudit.workflow import runtime
-from ganaudit.artifacts import store
 
 
 def main(out_path: str, params: dict) -> None:

@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from ganaudit.data import images
-from ganaudit.workflow import runtime
 from ganaudit.artifacts import store
+from ganaudit.data import images
 from ganaudit.models import registry
 from ganaudit.models.base import sample
+from ganaudit.workflow import runtime
 
 DESCRIPTIONS = {"generated": "samples of the model (held-out seed)",
                 "generated_calibration": "samples used only to estimate the entropy and epsilon"}

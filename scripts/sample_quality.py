@@ -6,10 +6,10 @@ import json
 import torch
 
 from ganaudit.data import images
-from ganaudit.workflow import runtime
 from ganaudit.models import classifier as clf_mod
 from ganaudit.models import registry
 from ganaudit.models.base import sample
+from ganaudit.workflow import runtime
 
 
 @torch.no_grad()

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from ganaudit.workflow import runtime
 from ganaudit.artifacts import tables
 from ganaudit.density import typicality
+from ganaudit.workflow import runtime
 
 
 def main(paths: list[str], out_csv: str, out_md: str) -> None:

@@ -3,9 +3,8 @@
 import torch
 
 from ganaudit.data import images
+from ganaudit.models import registry, train
 from ganaudit.workflow import runtime
-from ganaudit.models import train
-from ganaudit.models import registry
 
 
 def main(train_path: str, test_path: str, out_path: str, params: dict) -> None:

@@ -4,9 +4,8 @@ import pandas as pd
 import torch
 
 from ganaudit.data import images
+from ganaudit.models import kinds, registry, train
 from ganaudit.workflow import runtime
-from ganaudit.models import train
-from ganaudit.models import kinds, registry
 
 
 def main(data_path: str | None, out_generator: str, out_losses: str, params: dict) -> None:

@@ -4,10 +4,10 @@ other group, an honest check that the test is calibrated."""
 
 from pathlib import Path
 
-from ganaudit.data import evaluation
-from ganaudit.workflow import runtime
 from ganaudit.artifacts import store
+from ganaudit.data import evaluation
 from ganaudit.density import typicality
+from ganaudit.workflow import runtime
 
 
 def main(ais_paths: list[str], out_path: str, params: dict) -> None:

@@ -8,12 +8,12 @@ import json
 import pandas as pd
 import torch
 
-from ganaudit.density import ais, bdmc
-from ganaudit.data import images
-from ganaudit.workflow import runtime
 from ganaudit.artifacts import tables
+from ganaudit.data import images
+from ganaudit.density import ais, bdmc
 from ganaudit.models import registry
 from ganaudit.models.ppca import fit_ppca
+from ganaudit.workflow import runtime
 
 
 def main(train_path: str | None, test_path: str | None, generator_paths: list[str], sigma_paths: list[str], out_csv: str, out_md: str,

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ganaudit.data.stats import log_mean_exp
 from ganaudit.density.ais import AISConfig, AISResult, ais_log_likelihood, check_inputs
 from ganaudit.density.estimators import estimator, image_seeds
 from ganaudit.models.base import Generator, check_labels, device_of
-from ganaudit.data.stats import log_mean_exp
 
 
 def simulate(generator: Generator, n: int, sigma2: float, labels: Tensor | None = None,

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 
-
 def changes(check_log_px: np.ndarray, factors: np.ndarray, run_log_px: np.ndarray, factor: float) -> np.ndarray:
     """Per image ``[n]``: the estimate at ``factor`` minus the run's own estimate of the same image."""
     where = np.flatnonzero(np.isclose(factors, factor))

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganaudit.density import errorbars
-from ganaudit.manifold import classification
-from ganaudit.data import evaluation, stats
 from ganaudit.artifacts import store
 from ganaudit.artifacts.readers import model_and_group
+from ganaudit.data import evaluation, stats
+from ganaudit.density import errorbars
+from ganaudit.manifold import classification
 
 Runs = dict[str, dict[str, dict[str, np.ndarray]]]
 

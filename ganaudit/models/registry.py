@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganaudit.models.base import Generator
 from ganaudit.artifacts.store import ArtifactError, atomic
+from ganaudit.models.base import Generator
 
 FORMAT = "ganaudit-generator/1"
 

@@ -15,8 +15,17 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ganaudit.plots.style import (_PALETTE, DISTANCE_COLOUR, PERCEPTUAL_COLOUR, _empty, _figure, _finish,
-                                  _is_perceptual, _style)
+from ganaudit.plots.style import (
+    _PALETTE,
+    DISTANCE_COLOUR,
+    PERCEPTUAL_COLOUR,
+    _empty,
+    _figure,
+    _finish,
+    _is_perceptual,
+    _style,
+)
+
 
 def _method_label(method: str, roles: Mapping[str, str] | None) -> str:
     m = re.fullmatch(r"(manifold|density) \((.+)\)", method)

@@ -16,8 +16,18 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from ganaudit.plots.style import (_check_n, _empty, _figure, _finish, _grid, _group_hist, _rgb, _style,
-                                  group_colours, group_order)
+from ganaudit.plots.style import (
+    _check_n,
+    _empty,
+    _figure,
+    _finish,
+    _grid,
+    _group_hist,
+    _rgb,
+    _style,
+    group_colours,
+    group_order,
+)
 
 _LL_XLABEL = "log-likelihood (bits/dim; higher is more likely)"
 

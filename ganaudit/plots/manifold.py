@@ -17,8 +17,19 @@ from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.figure import Figure
 
 from ganaudit.artifacts.readers import Inversion
-from ganaudit.plots.style import (_check_n, _empty, _figure, _finish, _grid, _group_hist, _log10, _show_rows, _style,
-                                  group_colours, group_order)
+from ganaudit.plots.style import (
+    _check_n,
+    _empty,
+    _figure,
+    _finish,
+    _grid,
+    _group_hist,
+    _log10,
+    _show_rows,
+    _style,
+    group_colours,
+    group_order,
+)
 
 #: Seed of the vertical jitter of Fig 5's points (fixed: a rerun draws the same figure).
 JITTER_SEED = 0

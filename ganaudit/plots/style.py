@@ -17,7 +17,6 @@ from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-
 # ----------------------------------------------------------------------------------------------
 # Style
 
@@ -112,7 +111,7 @@ def as_uint8(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images
-    from ganaudit.data.images import to_uint8   # torch: loaded only by figures that show float images
+    from ganaudit.data.images import to_uint8  # torch: loaded only by figures that show float images
 
     return to_uint8(images)
 

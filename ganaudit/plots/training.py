@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from ganaudit.plots.style import _empty, _figure, _finish, _show_rows, _style
 
+
 def training_figure(model: str, losses: pd.DataFrame, samples: np.ndarray, class_names: Sequence[str] | None = None,
                     notes: Sequence[str] = ()) -> Figure:
     """Training curves (one panel per loss series, values against step) and a grid of

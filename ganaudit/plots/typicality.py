@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 
 from ganaudit.plots.style import _empty, _figure, _finish, _grid, _style, group_colours, group_order
 
+
 def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[str] = ()) -> Figure:
     """Table 2 as a figure: fraction of random N-image subsets inside the (ε, N)-typical set,
     against N, one line per group and a panel per model; dashed: the confidence level (the

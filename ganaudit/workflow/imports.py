@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+
 def _module_file(root: Path, dotted: str) -> Path | None:
     """The file of a module of the package under ``root`` (``root/ganaudit/...``), or None."""
     base = root.joinpath(*dotted.split("."))

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ganaudit.models.kinds import BUILTIN_KEYS, BUILTIN_KINDS, is_builtin  # noqa: F401  (the rules use them)
 from ganaudit.audits.registry import AUDITS
 from ganaudit.data.roles import GENERATED_GROUPS, inlier_group, inlier_label, scored_groups  # noqa: F401  (the rules use them)
+from ganaudit.models.kinds import BUILTIN_KEYS, BUILTIN_KINDS, is_builtin  # noqa: F401  (the rules use them)
 
 MNIST_CLASSES = set(range(10))
 

@@ -4,10 +4,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit.audits import common# noqa: E402
-from ganaudit.workflow import runtime
-from ganaudit.plots import style# noqa: E402
+from ganaudit.audits import common  # noqa: E402
 from ganaudit.plots import audits as beyond_plots
+from ganaudit.plots import style  # noqa: E402
+from ganaudit.workflow import runtime
 
 
 def main(artifact: str, png: str, pdf: str, model: str, params: dict) -> None:

@@ -4,9 +4,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit.artifacts import readers# noqa: E402
+from ganaudit.artifacts import readers  # noqa: E402
+from ganaudit.plots import manifold, style  # noqa: E402
 from ganaudit.workflow import runtime
-from ganaudit.plots import manifold, style# noqa: E402
 
 
 def main(inversions: list[str], png: str, pdf: str, params: dict) -> None:

@@ -6,8 +6,8 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit.workflow import runtime# noqa: E402
-from ganaudit.plots import density, style# noqa: E402
+from ganaudit.plots import density, style  # noqa: E402
+from ganaudit.workflow import runtime  # noqa: E402
 
 
 def main(per_image: str, png: str, pdf: str, params: dict) -> None:

@@ -7,9 +7,9 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit.artifacts import readers, store# noqa: E402
+from ganaudit.artifacts import readers, store  # noqa: E402
+from ganaudit.plots import density, style  # noqa: E402
 from ganaudit.workflow import runtime
-from ganaudit.plots import density, style# noqa: E402
 
 
 def main(per_image: str, groups: str, ais: list[str], png: str, pdf: str, model: str, params: dict) -> None:

@@ -6,9 +6,9 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from ganaudit.artifacts import readers, store# noqa: E402
+from ganaudit.artifacts import readers, store  # noqa: E402
+from ganaudit.plots import density, style  # noqa: E402
 from ganaudit.workflow import runtime
-from ganaudit.plots import density, style# noqa: E402
 
 
 def main(checks: list[str], png: str, pdf: str, params: dict) -> None:

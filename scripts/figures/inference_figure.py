@@ -7,9 +7,9 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit.workflow import runtime# noqa: E402
-from ganaudit.plots import style# noqa: E402
 from ganaudit.plots import classification as inference_plots
+from ganaudit.plots import style  # noqa: E402
+from ganaudit.workflow import runtime  # noqa: E402
 
 FIGURES = {"fig4": inference_plots.fig4_manifold_inference, "fig7": inference_plots.fig7_density_inference}
 

@@ -6,9 +6,9 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ganaudit.workflow import runtime# noqa: E402
-from ganaudit.plots import style# noqa: E402
 from ganaudit.plots import audits as beyond_plots
+from ganaudit.plots import style  # noqa: E402
+from ganaudit.workflow import runtime  # noqa: E402
 
 
 def main(table: str, png: str, pdf: str, params: dict) -> None:

@@ -5,9 +5,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from ganaudit.artifacts import readers# noqa: E402
+from ganaudit.artifacts import readers  # noqa: E402
+from ganaudit.plots import manifold, style  # noqa: E402
 from ganaudit.workflow import runtime
-from ganaudit.plots import manifold, style# noqa: E402
 
 FIGURES = {"fig3": manifold.fig3_reconstruction, "fig5": manifold.fig5_groups}
 

@@ -8,11 +8,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from ganaudit.data import images# noqa: E402
-from ganaudit.workflow import runtime
-from ganaudit.plots import style, training as training_plots# noqa: E402
+from ganaudit.data import images  # noqa: E402
 from ganaudit.models import registry  # noqa: E402
 from ganaudit.models.base import Generator, sample  # noqa: E402
+from ganaudit.plots import style  # noqa: E402
+from ganaudit.plots import training as training_plots
+from ganaudit.workflow import runtime
 
 
 def class_conditional_samples(G: Generator, n_per_class: int, seed: int) -> np.ndarray:

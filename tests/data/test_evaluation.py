@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 import torch
 
+from ganaudit.data import evaluation
+from ganaudit.data.images import ImageGroup
 from ganaudit.density import ais
 from ganaudit.manifold import inversion
-from ganaudit.data import evaluation
-from ganaudit.workflow import plan
-from ganaudit.data.images import ImageGroup
 from ganaudit.models.ppca import random_linear_gaussian
+from ganaudit.workflow import plan
 
 
 def test_evaluation_pairs_own_class_vs_all_classes():

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganaudit.data import images
 from ganaudit.artifacts import store
+from ganaudit.data import images
 
 
 def test_scales_round_trip():

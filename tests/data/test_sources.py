@@ -13,7 +13,6 @@ from scipy.io import savemat
 from ganaudit.data import sources
 from ganaudit.data.sources import read_cifar, read_image_folder, read_source, read_svhn, torchvision_download
 
-
 # ---------------------------------------------------------------------------------------------- image folders
 
 def _png(path: Path, arr: np.ndarray) -> None:

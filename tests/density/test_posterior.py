@@ -13,8 +13,8 @@ from torch import nn
 
 from ganaudit.density.ais import PRESETS, AISConfig, ais_log_likelihood, cost
 from ganaudit.density.bdmc import simulate
-from ganaudit.models.ppca import exact_log_likelihood, random_linear_gaussian
 from ganaudit.density.posterior import SearchConfig, allocate, find_modes, jacobian
+from ganaudit.models.ppca import exact_log_likelihood, random_linear_gaussian
 
 POSTERIOR = dataclasses.replace(PRESETS["posterior"], progress=False)
 

@@ -7,12 +7,12 @@ import dataclasses
 
 import numpy as np
 import torch
+from test_posterior import Parabola, quadrature_log_px
 
 from ganaudit.density.ais import PRESETS, ais_log_likelihood, cost
-from ganaudit.models.ppca import random_linear_gaussian
 from ganaudit.density.posterior import SearchConfig, find_modes, jacobian
 from ganaudit.density.smc import best_distinct, next_beta, temper
-from test_posterior import Parabola, quadrature_log_px
+from ganaudit.models.ppca import random_linear_gaussian
 
 
 def test_next_beta_keeps_the_effective_sample_size() -> None:

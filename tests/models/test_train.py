@@ -83,8 +83,8 @@ def test_classifier_fits_separable_classes():
 
 
 def test_a_diverged_generator_is_refused_at_load(tmp_path):
-    from ganaudit.models import dcgan, registry
     from ganaudit.artifacts.store import ArtifactError
+    from ganaudit.models import dcgan, registry
 
     kwargs = {"latent_dim": 4, "n_classes": 2, "width": 4, "image_shape": (1, 28, 28)}
     g = dcgan.ConditionalGenerator(**kwargs)

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-
 from conftest import copy_workflow, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]

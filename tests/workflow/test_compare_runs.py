@@ -1,8 +1,8 @@
 """scripts/dev/compare_runs.py: every kind of difference between two runs is named, one line each."""
 
 import numpy as np
-
 from conftest import _compare_runs
+
 from ganaudit.artifacts import store
 
 

@@ -12,7 +12,6 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import REPO, copy_workflow, snakemake
 from test_workflow import planned_jobs
 

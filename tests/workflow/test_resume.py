@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_same_artifacts, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow

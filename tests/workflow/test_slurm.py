@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from slurm_cluster import (
     REPO_ROOT,
     SlurmCluster,

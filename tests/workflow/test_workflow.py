@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganaudit.models.adapters.wrapper import AdaptedGenerator, _common
 from ganaudit.data.sources import is_online
+from ganaudit.models.adapters.wrapper import AdaptedGenerator, _common
 
 
 def _biggan_cached_dir(pkg: Any, model_name: str, cache_dir: str | None) -> Path | None:

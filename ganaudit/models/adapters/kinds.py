@@ -14,8 +14,12 @@ import torch
 
 from ganaudit.models.adapters.biggan import load_biggan
 from ganaudit.models.adapters.nvidia import load_nvidia
-from ganaudit.models.adapters.torch_module import (load_gan_face_generate, load_studiogan, load_torch_module,
-                                                   load_torchscript)
+from ganaudit.models.adapters.torch_module import (
+    load_gan_face_generate,
+    load_studiogan,
+    load_torch_module,
+    load_torchscript,
+)
 from ganaudit.models.adapters.wrapper import AdaptedGenerator
 
 #: Keys every kind accepts: ``clamp`` (clip outputs to ``[-1, 1]``), free-text ``name``/``description``

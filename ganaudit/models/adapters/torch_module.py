@@ -15,9 +15,19 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ganaudit.models.adapters.wrapper import (AdaptedGenerator, _add_sys_path, _common, _dig, _label_encoder,
-                                              _latent_reshaper, _norm_range, _positive_int, _strip_prefix, _torch_load,
-                                              import_object)
+from ganaudit.models.adapters.wrapper import (
+    AdaptedGenerator,
+    _add_sys_path,
+    _common,
+    _dig,
+    _label_encoder,
+    _latent_reshaper,
+    _norm_range,
+    _positive_int,
+    _strip_prefix,
+    _torch_load,
+    import_object,
+)
 
 GAN_FACE_CLASS = "gan_face_generate.models:Generator"
 GAN_FACE_KWARGS = {"ngpu": 0, "nc": 3, "nz": 100, "ngf": 64}
