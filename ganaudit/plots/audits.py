@@ -17,7 +17,16 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ganaudit.plots.style import _empty, _figure, _finish, _group_hist, _log10, _show_rows, _style, group_colours
+from ganaudit.plots.style import (
+    apply_style,
+    finish,
+    finite_log10,
+    group_colours,
+    group_hist,
+    mark_empty,
+    new_figure,
+    show_rows,
+)
 
 __all__ = ["support_collisions", "memorisation_distances", "coverage_histograms", "latent_sweep_psnr"]
 
@@ -34,10 +43,10 @@ def _pair_grid(ax: Axes, images: np.ndarray, distances: Sequence[float], marked:
     as its tick label."""
     k = min(n, len(images))
     if k == 0:
-        _empty(ax, "no pairs")
+        mark_empty(ax, "no pairs")
         ax.set_title(title)
         return
-    _show_rows(ax, [images[:k, 0], images[:k, 1]], rows, k, title)
+    show_rows(ax, [images[:k, 0], images[:k, 1]], rows, k, title)
     w = images.shape[-1]
     ax.set_xticks([2 + j * (w + 2) + w / 2 for j in range(k)],
                   [f"{d:.2g}{'*' if m else ''}" for d, m in zip(distances[:k], marked[:k])], rotation=90, fontsize=7)
@@ -62,8 +71,8 @@ def support_collisions(model: str, curves: Mapping[str, pd.DataFrame], estimates
     names = list(curves)
     colours = group_colours(["generated", "train"])
     colour = {"samples": colours["generated"], "training": colours["train"]}
-    with _style():
-        fig = _figure(max(7.0, 5.2 * len(names)), 7.4)
+    with apply_style():
+        fig = new_figure(max(7.0, 5.2 * len(names)), 7.4)
         axes = fig.subplots(2, max(1, len(names)), squeeze=False, height_ratios=[3, 1.6])
         for col, name in enumerate(names):
             ax, grid = axes[0, col], axes[1, col]
@@ -101,9 +110,9 @@ def support_collisions(model: str, curves: Mapping[str, pd.DataFrame], estimates
             _pair_grid(grid, pair_images[name], p.distance.tolist(), p.collision.tolist(), ["first", "second"],
                        n_examples, f"closest sample pairs: {int(p.collision.sum())} of {len(p)} closer than τ (*)")
         if not names:
-            _empty(axes[0, 0], "no distances")
+            mark_empty(axes[0, 0], "no distances")
             axes[1, 0].set_axis_off()
-        return _finish(fig, f"Birthday paradox — {model}: how many distinct images does the GAN produce?", notes)
+        return finish(fig, f"Birthday paradox — {model}: how many distinct images does the GAN produce?", notes)
 
 
 def memorisation_distances(model: str, distances: Mapping[str, pd.DataFrame], summaries: Mapping[str, Mapping],
@@ -120,15 +129,15 @@ def memorisation_distances(model: str, distances: Mapping[str, pd.DataFrame], su
         pairs: distance → ``index``, ``nn_index``, ``distance``, ``flagged``; pair_images: uint8 ``[k, 2, C, H, W]``.
     """
     names = list(distances)
-    with _style():
-        fig = _figure(max(7.0, 5.2 * len(names)), 7.0)
+    with apply_style():
+        fig = new_figure(max(7.0, 5.2 * len(names)), 7.0)
         axes = fig.subplots(2, max(1, len(names)), squeeze=False, height_ratios=[3, 1.6])
         for col, name in enumerate(names):
             ax, grid = axes[0, col], axes[1, col]
             d, s = distances[name], summaries[name]
             unit = "MSE on [-1, 1]" if name == "L2" else "perceptual"
-            _group_hist(ax, {"generated": _log10(d.distance[d.group == "samples"].to_numpy()),
-                             "test": _log10(d.distance[d.group == "test"].to_numpy())},
+            group_hist(ax, {"generated": finite_log10(d.distance[d.group == "samples"].to_numpy()),
+                             "test": finite_log10(d.distance[d.group == "test"].to_numpy())},
                         f"log10 distance to the nearest training image\n({unit}; {int(s['n_train'])} searched)")
             ax.axvline(np.log10(max(float(s["threshold"]), 1e-12)), color="0.2", ls=":", lw=1.2,
                        label=f"{s['quantile']:g}-quantile of test")
@@ -141,9 +150,9 @@ def memorisation_distances(model: str, distances: Mapping[str, pd.DataFrame], su
                        ["sample", "nearest\ntraining"], n_examples, "closest samples and their nearest training "
                        "images (*: flagged)")
         if not names:
-            _empty(axes[0, 0], "no distances")
+            mark_empty(axes[0, 0], "no distances")
             axes[1, 0].set_axis_off()
-        return _finish(fig, f"Memorisation — {model}: are samples closer to the training images than test images are?",
+        return finish(fig, f"Memorisation — {model}: are samples closer to the training images than test images are?",
                        notes)
 
 
@@ -159,8 +168,8 @@ def coverage_histograms(model: str, classes: pd.DataFrame, spectrum: pd.DataFram
             ``chi2_p``, ``n_missing``); empty when the run has no classifier (the panel says so).
         spectrum: ``group``, ``n_images``, ``n_directions``, ``fraction``; spectra: ``group``, ``rank``, ``explained``.
     """
-    with _style():
-        fig = _figure(11.0, 4.2)
+    with apply_style():
+        fig = new_figure(11.0, 4.2)
         hist, spec = fig.subplots(1, 2)
         per = classes[classes["class"].astype(str) != "all"] if len(classes) else classes
         if len(per):
@@ -179,7 +188,7 @@ def coverage_histograms(model: str, classes: pd.DataFrame, spectrum: pd.DataFram
                            f"{int(tot.n_missing)} classes missing\n(numbers: agreement with the requested class)")
             hist.legend(loc="best", frameon=True)
         else:
-            _empty(hist, "no label histogram: the run has no classifier (see the notes)")
+            mark_empty(hist, "no label histogram: the run has no classifier (see the notes)")
         colours = group_colours(list(spectrum.group))
         for _, row in spectrum.iterrows():
             g = row.group
@@ -194,7 +203,7 @@ def coverage_histograms(model: str, classes: pd.DataFrame, spectrum: pd.DataFram
         spec.set_title(f"Covariance spectrum\n(dashed: directions holding {100 * frac:g} % of the variance)")
         if len(spectrum):
             spec.legend(loc="upper right", frameon=True)
-        return _finish(fig, f"Mode coverage — {model}: which classes and directions does the GAN produce?", notes)
+        return finish(fig, f"Mode coverage — {model}: which classes and directions does the GAN produce?", notes)
 
 
 def latent_sweep_psnr(table: pd.DataFrame, notes: Sequence[str] = ()) -> Figure:
@@ -209,8 +218,8 @@ def latent_sweep_psnr(table: pd.DataFrame, notes: Sequence[str] = ()) -> Figure:
     """
     kinds = list(dict.fromkeys(table.kind)) if len(table) else []
     colours = group_colours(["train", "generated"])
-    with _style():
-        fig = _figure(max(6.0, 5.0 * len(kinds)), 4.4)
+    with apply_style():
+        fig = new_figure(max(6.0, 5.0 * len(kinds)), 4.4)
         axes = fig.subplots(1, max(1, len(kinds)), squeeze=False)[0]
         for ax, kind in zip(axes, kinds):
             sub = table[table.kind == kind]
@@ -233,5 +242,5 @@ def latent_sweep_psnr(table: pd.DataFrame, notes: Sequence[str] = ()) -> Figure:
             ax.set_title(kind)
             ax.legend(loc="best", frameon=True)
         if not kinds:
-            _empty(axes[0], "no latent-size sweep in this run")
-        return _finish(fig, "Latent-size sweep: do larger latent spaces reach the training images?", notes)
+            mark_empty(axes[0], "no latent-size sweep in this run")
+        return finish(fig, "Latent-size sweep: do larger latent spaces reach the training images?", notes)

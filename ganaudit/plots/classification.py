@@ -16,14 +16,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ganaudit.plots.style import (
-    _PALETTE,
     DISTANCE_COLOUR,
+    PALETTE,
     PERCEPTUAL_COLOUR,
-    _empty,
-    _figure,
-    _finish,
-    _is_perceptual,
-    _style,
+    apply_style,
+    finish,
+    is_perceptual,
+    mark_empty,
+    new_figure,
 )
 
 
@@ -40,7 +40,7 @@ def _inference_panel(ax: Axes, rows: pd.DataFrame, ylabel: str, chance: float | 
                      empty: str = "not evaluated in this run") -> list[str]:
     """Bars per method (x) and distance (side by side); returns the distances drawn."""
     if rows.empty:
-        _empty(ax, empty)
+        mark_empty(ax, empty)
         return []
     methods = list(dict.fromkeys(rows["method"]))
     distances = list(dict.fromkeys(rows["distance"]))
@@ -51,8 +51,8 @@ def _inference_panel(ax: Axes, rows: pd.DataFrame, ylabel: str, chance: float | 
         k = len(sub)
         for j, (_, r) in enumerate(sub.iterrows()):
             x = i + (j - (k - 1) / 2) * width
-            perceptual = _is_perceptual(r["distance"])
-            colour = PERCEPTUAL_COLOUR if perceptual else DISTANCE_COLOUR.get(r["distance"], _PALETTE[4])
+            perceptual = is_perceptual(r["distance"])
+            colour = PERCEPTUAL_COLOUR if perceptual else DISTANCE_COLOUR.get(r["distance"], PALETTE[4])
             v = float(r["value"])
             ax.bar(x, v if np.isfinite(v) else 0, width * 0.95, color=colour, edgecolor="0.2",
                    hatch="///" if perceptual else None, linewidth=0.8)
@@ -84,8 +84,8 @@ def _inference_figure(table: pd.DataFrame, title: str, n_classes: int | None, ro
     if n_classes is None:
         per_class = t[(t.task == "outlier_detection") & (t["class"] != "mean")]["class"].nunique()
         n_classes = per_class or None
-    with _style():
-        fig = _figure(max(7.0, 1.3 * max(cls.method.nunique(), out.method.nunique()) * 2 + 1.5), 4.6)
+    with apply_style():
+        fig = new_figure(max(7.0, 1.3 * max(cls.method.nunique(), out.method.nunique()) * 2 + 1.5), 4.6)
         ax_c, ax_o = fig.subplots(1, 2)
         d1 = _inference_panel(ax_c, cls, "accuracy", 1.0 / n_classes if n_classes else None, roles,
                               "not evaluated: classification needs test images and at least 2 classes")
@@ -93,16 +93,16 @@ def _inference_figure(table: pd.DataFrame, title: str, n_classes: int | None, ro
         d2 = _inference_panel(ax_o, out, "mean AUROC over classes", 0.5, roles)
         ax_o.set_title(f"Outlier detection (per-class, mean)\ninliers: {inliers}")
         dists = list(dict.fromkeys(d1 + d2))
-        handles = [Patch(facecolor=PERCEPTUAL_COLOUR if _is_perceptual(d) else DISTANCE_COLOUR.get(d, _PALETTE[4]),
-                         edgecolor="0.2", hatch="///" if _is_perceptual(d) else None,
-                         label=textwrap.fill(d + (" (perceptual)" if _is_perceptual(d) else ""), 45))
+        handles = [Patch(facecolor=PERCEPTUAL_COLOUR if is_perceptual(d) else DISTANCE_COLOUR.get(d, PALETTE[4]),
+                         edgecolor="0.2", hatch="///" if is_perceptual(d) else None,
+                         label=textwrap.fill(d + (" (perceptual)" if is_perceptual(d) else ""), 45))
                    for d in dists]
         if handles:
             chance = [f"1/K = {1 / n_classes:.2g}"] if n_classes and not cls.empty else []
             handles.append(Line2D([], [], color="0.2", ls="--", lw=1,
                                   label="chance (" + ", ".join(chance + ["AUROC 0.5"]) + ")"))
             fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), title="distance / score")
-        return _finish(fig, title, notes)
+        return finish(fig, title, notes)
 
 
 def fig4_manifold_inference(table: pd.DataFrame, n_classes: int | None = None,

@@ -17,16 +17,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from ganaudit.plots.style import (
-    _check_n,
-    _empty,
-    _figure,
-    _finish,
-    _grid,
-    _group_hist,
-    _rgb,
-    _style,
+    apply_style,
+    check_n_examples,
+    finish,
     group_colours,
+    group_hist,
     group_order,
+    mark_empty,
+    new_figure,
+    panel_grid,
+    to_rgb,
 )
 
 _LL_XLABEL = "log-likelihood (bits/dim; higher is more likely)"
@@ -58,7 +58,7 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
     """
     from ganaudit.data.stats import correlation
 
-    _check_n(k)
+    check_n_examples(k)
     need = {"group", "bits_per_dim", "patch_cv"}
     if not need <= set(per_image.columns):
         raise ValueError(f"per_image must have columns {sorted(need)}; got {list(per_image.columns)}")
@@ -67,14 +67,14 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
     keep = ~per_image["group"].isin(list(exclude)) & np.isfinite(per_image["bits_per_dim"].to_numpy(dtype=float))
     df = per_image[keep].reset_index(drop=True)
     imgs = images[keep.to_numpy()] if images is not None else None
-    with _style():
+    with apply_style():
         mid = max(4.0, 0.75 * k + 0.8)
-        fig = _figure(11 + mid, 4.8)
+        fig = new_figure(11 + mid, 4.8)
         ax_h, sub, ax_s = fig.subfigures(1, 3, width_ratios=[5.5, mid, 5.5])
         ax_h = ax_h.subplots()
         ax_s = ax_s.subplots()
         bars = {g: f", ±{v:.3g} nats" for g, v in (error_bars or {}).items() if np.isfinite(v)}
-        _group_hist(ax_h, _ll_values(df, ()), _LL_XLABEL, "Log-likelihood per group (dashed: medians)", extra=bars)
+        group_hist(ax_h, _ll_values(df, ()), _LL_XLABEL, "Log-likelihood per group (dashed: medians)", extra=bars)
         if imgs is not None and len(df):
             kk = min(k, len(df))
             order = np.argsort(-df["bits_per_dim"].to_numpy(), kind="stable")
@@ -82,7 +82,7 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
             for r, (name, idx) in enumerate((("highest", order[:kk]), ("lowest", order[::-1][:kk]))):
                 for c, i in enumerate(idx):
                     ax = grid[r, c]
-                    ax.imshow(_rgb(imgs[i:i + 1])[0], interpolation="nearest")
+                    ax.imshow(to_rgb(imgs[i:i + 1])[0], interpolation="nearest")
                     ax.set_xticks([])
                     ax.set_yticks([])
                     ax.grid(False)
@@ -91,7 +91,7 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
                 grid[r, 0].set_ylabel(f"{name}\nlikelihood", fontsize=8)
             sub.suptitle(f"Top and bottom {kk} images by log-likelihood (bits/dim)", fontsize=10)
         else:
-            _empty(sub.subplots(), "no images to show")
+            mark_empty(sub.subplots(), "no images to show")
         if len(df) >= 3:
             colours = group_colours(list(df["group"]))
             for g in group_order(list(df["group"])):
@@ -104,9 +104,9 @@ def fig8_likelihood(model: str, per_image: pd.DataFrame, images: np.ndarray | No
             ax_s.set_ylabel(_LL_XLABEL)
             ax_s.legend(loc="best")
         else:
-            _empty(ax_s, "fewer than 3 images: no correlation")
+            mark_empty(ax_s, "fewer than 3 images: no correlation")
         notes = list(notes) + ([f"left out: {', '.join(exclude)}"] if exclude else [])
-        return _finish(fig, f"Fig 8 — {model}: which images does the model find likely?", notes)
+        return finish(fig, f"Fig 8 — {model}: which images does the model find likely?", notes)
 
 
 def fig12_likelihood_all_models(per_image: pd.DataFrame, exclude: Sequence[str] = ("generated_calibration",),
@@ -119,18 +119,18 @@ def fig12_likelihood_all_models(per_image: pd.DataFrame, exclude: Sequence[str] 
     if not {"model", "group", "bits_per_dim"} <= set(per_image.columns):
         raise ValueError("per_image must have columns model, group, bits_per_dim")
     models = list(dict.fromkeys(per_image["model"]))
-    nrows, ncols = _grid(len(models))
-    with _style():
-        fig = _figure(max(7.5, 5.2 * ncols), 3.9 * nrows)
+    nrows, ncols = panel_grid(len(models))
+    with apply_style():
+        fig = new_figure(max(7.5, 5.2 * ncols), 3.9 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, m in zip(axes, models):
-            _group_hist(ax, _ll_values(per_image[per_image["model"] == m], exclude), _LL_XLABEL, m)
+            group_hist(ax, _ll_values(per_image[per_image["model"] == m], exclude), _LL_XLABEL, m)
         for ax in axes[len(models):]:
             ax.set_axis_off()
         if not models:
-            _empty(axes[0], "no log-likelihoods")
+            mark_empty(axes[0], "no log-likelihoods")
         notes = list(notes) + ([f"left out: {', '.join(exclude)}"] if exclude else [])
-        return _finish(fig, "Fig 12 — log-likelihood per image group, every model", notes)
+        return finish(fig, "Fig 12 — log-likelihood per image group, every model", notes)
 
 
 def fig9_ais_convergence(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]], check_factor: float = 4.0,
@@ -144,16 +144,16 @@ def fig9_ais_convergence(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.
         check_factor: the multiple whose change from the run's estimate is the group's error bar (in the title).
     """
     panels = [(m, g) for m in curves for g in curves[m]]
-    nrows, ncols = _grid(len(panels))
-    with _style():
-        fig = _figure(max(7.0, 3.6 * ncols), 3.2 * nrows)
+    nrows, ncols = panel_grid(len(panels))
+    with apply_style():
+        fig = new_figure(max(7.0, 3.6 * ncols), 3.2 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, (m, g) in zip(axes, panels):
             factors, ll = (np.asarray(a, dtype=np.float64) for a in curves[m][g])
             if ll.ndim != 2 or ll.shape[0] != factors.size:
                 raise ValueError(f"curves[{m!r}][{g!r}]: log_px must have shape [F={factors.size}, n_images], got {ll.shape}")
             if ll.shape[1] == 0:
-                _empty(ax, f"{m}, {g}: no images")
+                mark_empty(ax, f"{m}, {g}: no images")
                 continue
             order = np.argsort(factors)
             factors, ll = factors[order], ll[order]
@@ -177,5 +177,5 @@ def fig9_ais_convergence(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.
         for ax in axes[len(panels):]:
             ax.set_axis_off()
         if not panels:
-            _empty(axes[0], "no convergence curves")
-        return _finish(fig, "Fig 9 — AIS log-likelihood vs the estimator's budget, every group", notes)
+            mark_empty(axes[0], "no convergence curves")
+        return finish(fig, "Fig 9 — AIS log-likelihood vs the estimator's budget, every group", notes)

@@ -23,11 +23,11 @@ from matplotlib.figure import Figure
 #: Canonical order of the image groups; unknown groups follow in order of appearance.
 GROUP_ORDER = ("train", "test", "generated", "generated_calibration", "other_classes", "constant_colour",
                "animals", "photos", "noise")
-_PALETTE = sns.color_palette("colorblind", 10)
+PALETTE = sns.color_palette("colorblind", 10)
 _FIXED_COLOUR = {"train": 0, "test": 2, "generated": 1, "generated_calibration": 3, "other_classes": 4,
                  "constant_colour": 7, "animals": 6, "photos": 5, "noise": 8}
-DISTANCE_COLOUR = {"L2": _PALETTE[0], "log-likelihood": _PALETTE[2]}
-PERCEPTUAL_COLOUR = _PALETTE[1]
+DISTANCE_COLOUR = {"L2": PALETTE[0], "log-likelihood": PALETTE[2]}
+PERCEPTUAL_COLOUR = PALETTE[1]
 GRID_PAD_COLOUR = (176, 196, 222)   # light steel blue: visible against black, white and grey images
 
 _RC = {"figure.facecolor": "white", "savefig.facecolor": "white", "axes.titlesize": 10, "axes.labelsize": 9,
@@ -35,13 +35,14 @@ _RC = {"figure.facecolor": "white", "savefig.facecolor": "white", "axes.titlesiz
        "figure.titlesize": 12, "font.size": 9}
 
 
-def _style():
+def apply_style():
     """Context manager: seaborn's whitegrid style with our font sizes (nothing global is changed)."""
     rc = {**sns.axes_style("whitegrid"), **_RC}
     return rc_context(rc)
 
 
-def _figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
+    """A figure of ``width`` × ``height`` inches with constrained layout, outside pyplot's state."""
     return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -54,22 +55,24 @@ def group_order(groups: Sequence[str]) -> list[str]:
 
 def group_colours(groups: Sequence[str]) -> dict[str, tuple[float, float, float]]:
     """A colour per group, the same for a group name in every figure."""
-    out, spare = {}, [i for i in range(len(_PALETTE)) if i not in _FIXED_COLOUR.values()]
+    out, spare = {}, [i for i in range(len(PALETTE)) if i not in _FIXED_COLOUR.values()]
     k = 0
     for g in group_order(groups):
         if g in _FIXED_COLOUR:
-            out[g] = _PALETTE[_FIXED_COLOUR[g]]
+            out[g] = PALETTE[_FIXED_COLOUR[g]]
         else:
-            out[g] = _PALETTE[spare[k % len(spare)]] if spare else _PALETTE[k % len(_PALETTE)]
+            out[g] = PALETTE[spare[k % len(spare)]] if spare else PALETTE[k % len(PALETTE)]
             k += 1
     return out
 
 
-def _is_perceptual(distance: str) -> bool:
+def is_perceptual(distance: str) -> bool:
+    """Whether a distance name is the run's perceptual distance (anything but ``L2`` and the log-likelihood)."""
     return distance not in ("L2", "log-likelihood")
 
 
-def _empty(ax: Axes, message: str) -> None:
+def mark_empty(ax: Axes, message: str) -> None:
+    """Turn a panel without data into one that says why, in grey."""
     ax.set_axis_off()
     ax.text(0.5, 0.5, textwrap.fill(message, 40), ha="center", va="center", transform=ax.transAxes,
             fontsize=9, color="0.35")
@@ -82,7 +85,8 @@ def absent_groups(expected: Sequence[str], present: Sequence[str],
     return [f"omitted {', '.join(missing)}: {why}"] if missing else []
 
 
-def _finish(fig: Figure, title: str, notes: Sequence[str] = ()) -> Figure:
+def finish(fig: Figure, title: str, notes: Sequence[str] = ()) -> Figure:
+    """The figure's bold title, and its notes (what was left out and why) along its bottom."""
     fig.suptitle(title, fontweight="bold")
     if notes:
         fig.supxlabel("\n".join(textwrap.fill(n, 150) for n in notes), fontsize=8, color="0.3")
@@ -97,7 +101,7 @@ def save(fig: Figure, png: str | Path, pdf: str | Path | None = None, dpi: int =
         if path is None:
             continue
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with _style():   # tick labels are made at draw time: draw under the same style
+        with apply_style():   # tick labels are made at draw time: draw under the same style
             fig.savefig(path, dpi=dpi)
 
 
@@ -116,7 +120,7 @@ def as_uint8(images: np.ndarray) -> np.ndarray:
     return to_uint8(images)
 
 
-def _rgb(images: np.ndarray) -> np.ndarray:
+def to_rgb(images: np.ndarray) -> np.ndarray:
     """uint8 ``[N, C, H, W]`` (C = 1 or 3), or float on ``[-1, 1]`` → uint8 ``[N, H, W, 3]``."""
     images = as_uint8(images)
     if images.ndim != 4 or images.shape[1] not in (1, 3):
@@ -136,7 +140,7 @@ def mosaic(rows: Sequence[np.ndarray], ncols: int | None = None, pad: int = 2) -
     """
     if not rows:
         raise ValueError("rows must contain at least one image row")
-    rgb = [_rgb(r) for r in rows]
+    rgb = [to_rgb(r) for r in rows]
     shapes = {r.shape[1:] for r in rgb if len(r)}
     if len(shapes) > 1:
         raise ValueError(f"rows must hold images of one shape, got {sorted(shapes)}")
@@ -153,7 +157,7 @@ def mosaic(rows: Sequence[np.ndarray], ncols: int | None = None, pad: int = 2) -
     return out
 
 
-def _show_rows(ax: Axes, rows: Sequence[np.ndarray], labels: Sequence[str], ncols: int, title: str = "") -> None:
+def show_rows(ax: Axes, rows: Sequence[np.ndarray], labels: Sequence[str], ncols: int, title: str = "") -> None:
     """Draw `mosaic(rows)` on ``ax`` with one y-label per row."""
     pic = mosaic(rows, ncols)
     ax.imshow(pic, interpolation="nearest")
@@ -173,12 +177,13 @@ def _show_rows(ax: Axes, rows: Sequence[np.ndarray], labels: Sequence[str], ncol
 # Panels and arguments
 
 
-def _grid(n_panels: int) -> tuple[int, int]:
+def panel_grid(n_panels: int) -> tuple[int, int]:
     """(rows, columns) of a grid of ``n_panels`` panels, three to a row (at least 1 × 1)."""
     return max(1, -(-n_panels // 3)), max(1, min(n_panels, 3))
 
 
-def _check_n(n: int) -> None:
+def check_n_examples(n: int) -> None:
+    """A figure's ``n_examples`` must be a positive integer (ValueError naming it, else)."""
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n_examples must be a positive integer, got {n!r}")
 
@@ -187,7 +192,8 @@ def _check_n(n: int) -> None:
 # Histograms shared by several figures
 
 
-def _log10(x: np.ndarray) -> np.ndarray:
+def finite_log10(x: np.ndarray) -> np.ndarray:
+    """``log10`` of the finite values of ``x``, clipped at 1e-12 (reconstruction errors may be 0)."""
     x = np.asarray(x, dtype=np.float64)
     return np.log10(np.clip(x[np.isfinite(x)], 1e-12, None))
 
@@ -204,13 +210,13 @@ def _bins(values: Sequence[np.ndarray], max_bins: int = 30) -> np.ndarray:
     return np.linspace(lo, hi, n + 1)
 
 
-def _group_hist(ax: Axes, values: Mapping[str, np.ndarray], xlabel: str, title: str = "",
+def group_hist(ax: Axes, values: Mapping[str, np.ndarray], xlabel: str, title: str = "",
                 medians: bool = True, extra: Mapping[str, str] | None = None) -> None:
     """Overlaid density histograms (one step outline + light fill per group), legend with n (and ``extra[g]``)."""
     values = {g: np.asarray(v, dtype=np.float64)[np.isfinite(v)] for g, v in values.items()}
     values = {g: v for g, v in values.items() if v.size}
     if not values:
-        _empty(ax, "no images to show")
+        mark_empty(ax, "no images to show")
         return
     order = group_order(list(values))
     colours = group_colours(order)

@@ -11,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ganaudit.plots.style import _empty, _figure, _finish, _show_rows, _style
+from ganaudit.plots.style import apply_style, finish, mark_empty, new_figure, show_rows
 
 
 def training_figure(model: str, losses: pd.DataFrame, samples: np.ndarray, class_names: Sequence[str] | None = None,
@@ -37,8 +37,8 @@ def training_figure(model: str, losses: pd.DataFrame, samples: np.ndarray, class
     skipped = [s for s in series if s not in plotted]
     if class_names is None or len(class_names) != k:
         class_names = ["samples"] if k == 1 else [str(i) for i in range(k)]
-    with _style():
-        fig = _figure(5.0 + 0.5 * n, max(3.6, 0.55 * k + 1.6, 1.9 * max(1, len(plotted))))
+    with apply_style():
+        fig = new_figure(5.0 + 0.5 * n, max(3.6, 0.55 * k + 1.6, 1.9 * max(1, len(plotted))))
         left, right = fig.subfigures(1, 2, width_ratios=[1, max(1.0, 0.09 * n)])
         if plotted:
             axes = left.subplots(len(plotted), 1, sharex=True, squeeze=False).ravel()
@@ -50,8 +50,8 @@ def training_figure(model: str, losses: pd.DataFrame, samples: np.ndarray, class
             axes[-1].set_xlabel("training step")
             left.suptitle("Training curves", fontsize=10)
         else:
-            _empty(left.subplots(), "no training curve: " + (", ".join(skipped) or "empty losses file"))
+            mark_empty(left.subplots(), "no training curve: " + (", ".join(skipped) or "empty losses file"))
         ax = right.subplots()
-        _show_rows(ax, [samples[i] for i in range(k)], [f"class {c}" if k > 1 else c for c in class_names], n,
+        show_rows(ax, [samples[i] for i in range(k)], [f"class {c}" if k > 1 else c for c in class_names], n,
                    "Samples (one row per class)" if k > 1 else "Samples (unconditional)")
-        return _finish(fig, f"Training — {model}", notes)
+        return finish(fig, f"Training — {model}", notes)

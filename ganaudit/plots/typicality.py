@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ganaudit.plots.style import _empty, _figure, _finish, _grid, _style, group_colours, group_order
+from ganaudit.plots.style import apply_style, finish, group_colours, group_order, mark_empty, new_figure, panel_grid
 
 
 def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[str] = ()) -> Figure:
@@ -30,9 +30,9 @@ def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[st
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     models = list(dict.fromkeys(table["model"]))
-    nrows, ncols = _grid(len(models))
-    with _style():
-        fig = _figure(max(8.0, 4.8 * ncols + 1.8), 3.6 * nrows)
+    nrows, ncols = panel_grid(len(models))
+    with apply_style():
+        fig = new_figure(max(8.0, 4.8 * ncols + 1.8), 3.6 * nrows)
         axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
         colours = group_colours(list(table["group"]))
         all_groups = group_order(list(table["group"]))
@@ -60,11 +60,11 @@ def table2_typicality(table: pd.DataFrame, confidence: float, notes: Sequence[st
         for ax in axes[len(models):]:
             ax.set_axis_off()
         if not models:
-            _empty(axes[0], "no typicality results")
+            mark_empty(axes[0], "no typicality results")
         if handles:
             order = group_order(list(handles))
             conf = Line2D([], [], color="0.2", ls="--", lw=1)
             fig.legend(handles=[handles[g] for g in order] + [conf],
                        labels=[handles[g].get_label() for g in order] + [f"confidence level {confidence:g}"],
                        loc="outside right center", title="group (images)")
-        return _finish(fig, "Table 2 — typicality test: how often are N images (ε, N)-typical?", notes)
+        return finish(fig, "Table 2 — typicality test: how often are N images (ε, N)-typical?", notes)
