@@ -201,7 +201,7 @@ def beyond_plan(config: dict[str, Any]) -> dict[str, str | None]:
     gans = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]
     out: dict[str, str | None] = {}
     for test, audit in AUDITS.items():
-        if not config["beyond"][test]["enabled"]:
+        if not config["beyond"].get(test, {}).get("enabled", True):
             out[test] = f"disabled in the config: beyond.{test}.enabled is false"
         elif not gans:
             out[test] = "no model has role gan"
@@ -213,8 +213,9 @@ def beyond_plan(config: dict[str, Any]) -> dict[str, str | None]:
 
 
 def beyond_params(config: dict[str, Any], test: str) -> dict[str, Any]:
-    """One test's settings (``beyond.<test>`` without ``enabled``): what its artifact depends on."""
-    return {k: v for k, v in config["beyond"][test].items() if k != "enabled"}
+    """One test's settings (``beyond.<test>`` without ``enabled``; an audit without a section has none): what its
+    artifact depends on."""
+    return {k: v for k, v in config["beyond"].get(test, {}).items() if k != "enabled"}
 
 
 def latent_sweep_models(config: dict[str, Any]) -> dict[str, list[str]]:

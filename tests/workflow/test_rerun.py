@@ -12,8 +12,9 @@ import sys
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, snakemake
-from test_workflow import planned_jobs
+from conftest import REPO, copy_workflow, planned_jobs, snakemake
+
+from ganaudit.audits.registry import AUDITS
 
 pytestmark = pytest.mark.workflow
 
@@ -117,9 +118,11 @@ def _rule_scripts() -> dict[str, str]:
     return out
 
 
-def _imported_library_files(script) -> set[str]:
-    """The ganaudit files a script has loaded once its imports ran (in a fresh interpreter, without Snakemake)."""
-    code = ("import runpy, sys; runpy.run_path(sys.argv[1], run_name='imports_only'); "
+def _imported_library_files(script, also: str = "") -> set[str]:
+    """The ganaudit files a script has loaded once its imports ran (in a fresh interpreter, without Snakemake), and
+    with ``also`` (a module the script imports when it runs, e.g. an audit's stage) those of that module too."""
+    code = ("import runpy, sys, importlib; runpy.run_path(sys.argv[1], run_name='imports_only'); "
+            + (f"importlib.import_module({also!r}); " if also else "") +
             "print('\\n'.join(sorted({m.__file__ for n, m in list(sys.modules.items()) "
             "if n.split('.')[0] == 'ganaudit' and getattr(m, '__file__', None)})))")
     out = subprocess.run([sys.executable, "-c", code, str(script)], capture_output=True, text=True, check=True,
@@ -136,15 +139,19 @@ def test_every_library_module_a_script_imports_is_an_input_of_its_rule(tmp_path)
     checked, probed = {}, {}
     for rule, listed in re.findall(r"^rule (\w+):\n    input: (.*)$", proc.stdout, re.M):
         inputs = {os.path.realpath(p if os.path.isabs(p) else wd / p) for p in listed.split(", ")}
+        also = ""
         if rule.startswith("plot_"):
             script = next(p for p in inputs if "/scripts/figures/" in p)
+        elif rule in AUDITS:  # made in a loop over the registry: scripts/audit.py runs the entry's stage
+            script = str(wd / "scripts" / "audit.py")
+            also = AUDITS[rule].stage.partition(":")[0]
         elif rule in scripts:
             script = str(wd / scripts[rule])
         else:
             continue
-        if script not in probed:
-            probed[script] = _imported_library_files(script)
+        if (script, also) not in probed:
+            probed[script, also] = _imported_library_files(script, also)
         checked[rule] = inputs
-        missing = probed[script] - inputs
+        missing = probed[script, also] - inputs
         assert not missing, f"rule {rule}: {script} imports {sorted(missing)}, which are not among its inputs"
-    assert {"prepare_data", "invert", "ais", "ais_check", "nn_baseline", "density_inference"} <= set(checked), checked.keys()
+    assert {"prepare_data", "invert", "ais", "ais_check", "nn_baseline", "density_inference", *AUDITS} <= set(checked), checked.keys()

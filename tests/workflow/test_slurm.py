@@ -215,7 +215,7 @@ def _last_job_id(cluster: SlurmCluster, cwd: Path) -> int:
 def test_smoke_workflow_on_slurm_equals_the_local_run(slurm_cluster: SlurmCluster, smoke_run: Path,
                                                       tmp_path: Path) -> None:
     from conftest import assert_same_artifacts, copy_workflow
-    from test_workflow import planned_jobs
+    from conftest import planned_jobs
 
     wd = copy_workflow(tmp_path / "wf")
     profile = write_test_profile(slurm_cluster, tmp_path / "profile")

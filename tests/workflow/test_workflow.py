@@ -6,21 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_workflow, snakemake
+from conftest import copy_workflow, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
-
-
-def planned_jobs(proc) -> dict[str, int]:
-    """Job counts per rule from a dry run's 'Job stats' table."""
-    m = re.search(r"Job stats:\n(.*?)\n\n", proc.stdout + "\n\n", re.S)
-    counts = {}
-    if m:
-        for line in m.group(1).splitlines()[2:]:
-            parts = line.split()
-            if len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
-                counts[parts[0]] = int(parts[1])
-    return counts
 
 
 def test_smoke_targets_exist_and_are_non_empty(smoke_run: Path):
