@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ganaudit.artifacts import store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Inversion", "reduce_inversion", "read_inversion", "read_inversions", "model_and_group", "align_images", "restart_latents"]
 

@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats as _sps
 
 __all__ = [
     "patch_coefficient_of_variation",
@@ -89,6 +88,8 @@ def correlation(x: ArrayLike, y: ArrayLike) -> dict[str, float]:
     out = {"pearson_r": nan, "pearson_p": nan, "spearman_rho": nan, "spearman_p": nan, "n": n}
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return out
+    from scipy import stats as _sps  # scipy.stats costs half a second to import: only the jobs that correlate pay it
+
     pr = _sps.pearsonr(x, y)
     sr = _sps.spearmanr(x, y)
     out.update(pearson_r=float(pr.statistic), pearson_p=float(pr.pvalue),
