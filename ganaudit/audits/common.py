@@ -15,8 +15,8 @@ LPIPS; its name in the group attr ``distance``). Images are uint8 ``[N, C, H, W]
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

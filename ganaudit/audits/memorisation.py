@@ -3,7 +3,7 @@
 A model that copies its training set puts samples much closer to training images than fresh data
 lies to them. For each sample the distance to its nearest training image is set against the same
 distance for the test images (held out from training, so the reference for "close, but not copied").
-The distance is the squared Euclidean distance of features from `ganaudit.audits.support.distance_features`:
+The distance is the squared Euclidean distance of features from `ganaudit.audits.features.distance_features`:
 the L2 of the paper (MSE per pixel-channel on the model scale ``[-1, 1]``) or a perceptual distance
 (LPIPS, through its exact embedding) — the same features as the 1NN baseline
 (`ganaudit.manifold.classification.nearest_class_distances`), searched over all classes at once and with the index
@@ -210,7 +210,7 @@ def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual:
     """
     import torch
 
-    from ganaudit.audits.support import distance_features
+    from ganaudit.audits.features import distance_features
 
     cap = params.get("max_train_perceptual")
     train_p = train if cap is None else train[:int(cap)]

@@ -47,59 +47,18 @@ from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 
 from ganaudit.audits.common import StageInputs, StageOutput, as_uint8, model_pool, pair_images, write_frames
+from ganaudit.audits.features import check_square, closest_pairs, distance_features, pairwise_distances
 
 if TYPE_CHECKING:
     from torch import Tensor
 
     from ganaudit.manifold.distances import Perceptual
 
-__all__ = ["distance_features", "pairwise_distances", "batch_min_distances", "Threshold", "calibrate_threshold",
-           "collision_curve", "collision_probability", "SupportEstimate", "fit_support", "closest_pairs",
+__all__ = ["batch_min_distances", "Threshold", "calibrate_threshold",
+           "collision_curve", "collision_probability", "SupportEstimate", "fit_support",
            "BirthdayResult", "birthday_paradox_test", "support_audit", "THRESHOLD_FIELDS", "stage"]
 
 _K_GRID = np.geomspace(1.0, 1e13, 4001)  # support sizes searched (ratio 1.0075 between neighbours)
-
-
-def distance_features(x: Tensor, perceptual: Perceptual | None = None, batch_size: int = 256) -> np.ndarray:
-    """Images ``[N, C, H, W]`` (model scale) → float64 features ``[N, F]`` with
-    ``‖f(a) − f(b)‖² = mse(a, b)`` (``perceptual=None``; ``F = C·H·W``, features ``x / √(C·H·W)``)
-    or ``= perceptual.distance(a, b)`` (the LPIPS embedding)."""
-    if x.dim() != 4:
-        raise ValueError(f"x must have shape [N, C, H, W], got {tuple(x.shape)}")
-    if perceptual is None:
-        f = x.detach().flatten(1).double() / math.sqrt(x[0].numel() if len(x) else 1)
-    else:
-        f = perceptual.embed(x, batch_size=batch_size).double()
-    return f.cpu().numpy()
-
-
-def pairwise_distances(features: np.ndarray, chunk: int = 1024) -> np.ndarray:
-    """Squared Euclidean distances ``[N, N]`` (float64, zero diagonal, ≥ 0) between feature rows ``[N, F]``.
-
-    Memory ``8 N²`` bytes (a pool of 4000 samples: 128 MB). With `distance_features` the entries are
-    the L2 (MSE, model scale) or perceptual distances between the images.
-    """
-    f = np.asarray(features, dtype=np.float64)
-    if f.ndim != 2:
-        raise ValueError(f"features must have shape [N, F], got {f.shape}")
-    if chunk < 1:
-        raise ValueError(f"chunk must be ≥ 1, got {chunk}")
-    sq = (f * f).sum(1)
-    out = np.empty((len(f), len(f)))
-    for i in range(0, len(f), chunk):
-        out[i:i + chunk] = sq[i:i + chunk, None] + sq[None, :] - 2.0 * (f[i:i + chunk] @ f.T)
-    np.maximum(out, 0.0, out=out)
-    np.fill_diagonal(out, 0.0)
-    return np.minimum(out, out.T)  # exactly symmetric
-
-
-def _check_square(distances: np.ndarray) -> np.ndarray:
-    d = np.asarray(distances, dtype=np.float64)
-    if d.ndim != 2 or d.shape[0] != d.shape[1]:
-        raise ValueError(f"distances must be a square [N, N] matrix, got shape {d.shape}")
-    if np.isnan(d).any():
-        raise ValueError("distances contain NaN")
-    return d
 
 
 def batch_min_distances(distances: np.ndarray, s_max: int, n_batches: int, seed: int) -> np.ndarray:
@@ -110,7 +69,7 @@ def batch_min_distances(distances: np.ndarray, s_max: int, n_batches: int, seed:
     ``out[:, s] < τ``. ``distances``: ``[N, N]`` from `pairwise_distances` (units of the distance);
     ``s_max ≤ N``. Cost ``n_batches · s_max²``.
     """
-    d = _check_square(distances)
+    d = check_square(distances)
     n = d.shape[0]
     if not 2 <= s_max <= n:
         raise ValueError(f"s_max must lie in [2, N = {n}] (the pool size), got {s_max}")
@@ -342,27 +301,6 @@ def fit_support(curve: pd.DataFrame, n_pool: int, confidence: float = 0.95, n_bo
                            int(c.sum()), how)
 
 
-def closest_pairs(distances: np.ndarray, k: int = 16, tau: float | None = None, chunk: int = 512) -> pd.DataFrame:
-    """The ``k`` closest pairs of a pool: columns ``i < j`` (pool indices), ``distance``, ``collision``
-    (``distance < tau``; all False without ``tau``), sorted by distance (ties by ``i``, ``j``). For the
-    figure in which a person judges whether collisions are duplicates."""
-    d = _check_square(distances)
-    n, k = d.shape[0], int(k)
-    if k < 1:
-        raise ValueError(f"k must be ≥ 1, got {k}")
-    cand_i, cand_j, cand_v = [], [], []
-    for a in range(0, n, chunk):
-        block = d[a:a + chunk]
-        rows, cols = np.nonzero(np.arange(n)[None, :] > np.arange(a, a + len(block))[:, None])
-        v = block[rows, cols]
-        keep = np.argpartition(v, k - 1)[:k] if len(v) > k else np.arange(len(v))
-        cand_i.append(rows[keep] + a), cand_j.append(cols[keep]), cand_v.append(v[keep])
-    i, j, v = (np.concatenate(c) if c else np.empty(0) for c in (cand_i, cand_j, cand_v))
-    top = np.lexsort((j, i, v))[:k]
-    return pd.DataFrame({"i": i[top].astype(np.int64), "j": j[top].astype(np.int64), "distance": v[top],
-                         "collision": v[top] < tau if tau is not None else np.zeros(len(top), bool)})
-
-
 @dataclass(frozen=True)
 class BirthdayResult:
     """`birthday_paradox_test` output. ``curves``: `collision_curve` rows with a ``group`` column
@@ -394,7 +332,7 @@ def birthday_paradox_test(sample_distances: np.ndarray, training_distances: np.n
     s_max = sizes[-1]
     out_min, est, curves = {}, {}, []
     for g, (d, sd) in {"samples": (sample_distances, seed), "training": (training_distances, seed + 1)}.items():
-        d = _check_square(d)
+        d = check_square(d)
         if d.shape[0] < s_max:
             raise ValueError(f"{g} pool has {d.shape[0]} images; the largest batch size is {s_max}")
         out_min[g] = (batch_min_distances(d, s_max, n_batches, sd), d.shape[0])

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
+from ganaudit.artifacts import store
 from ganaudit.audits import common, coverage, memorisation, support, tgtr
 from ganaudit.data import stats
-from ganaudit.artifacts import store
 from ganaudit.manifold.distances import get_perceptual
 
 SHAPE = (1, 8, 8)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from ganaudit.manifold import classification
 from ganaudit.audits import memorisation
-from ganaudit.audits.support import distance_features
+from ganaudit.audits.features import distance_features
+from ganaudit.manifold import classification
 
 
 def _feats(x: np.ndarray) -> np.ndarray:

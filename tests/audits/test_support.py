@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 import torch
 
-from ganaudit.audits import support
+from ganaudit.audits import features, support
 from ganaudit.manifold.distances import mse
 
 D = 64  # 1 × 8 × 8 images
 
 
 def _dist(x: np.ndarray) -> np.ndarray:
-    return support.pairwise_distances(support.distance_features(torch.as_tensor(x).view(-1, 1, 8, 8)))
+    return features.pairwise_distances(features.distance_features(torch.as_tensor(x).view(-1, 1, 8, 8)))
 
 
 def _pools(seed: int = 0, k: int = 400, n: int = 600):
@@ -28,7 +28,7 @@ def _pools(seed: int = 0, k: int = 400, n: int = 600):
 
 def test_distance_features_give_the_mse():
     x = torch.rand(5, 1, 8, 8) * 2 - 1
-    d = support.pairwise_distances(support.distance_features(x))
+    d = features.pairwise_distances(features.distance_features(x))
     i, j = np.triu_indices(5, 1)
     np.testing.assert_allclose(d[i, j], mse(x[i], x[j]).double().numpy(), rtol=1e-6)
     assert (np.diag(d) == 0).all() and (d == d.T).all()
@@ -39,7 +39,7 @@ def test_distance_features_give_the_perceptual_distance():
 
     p = get_perceptual("stlpips", resize_to=32)
     x = torch.rand(4, 1, 28, 28) * 2 - 1
-    d = support.pairwise_distances(support.distance_features(x, p))
+    d = features.pairwise_distances(features.distance_features(x, p))
     i, j = np.triu_indices(4, 1)
     np.testing.assert_allclose(d[i, j], p.distance(x[i], x[j]).double().numpy(), rtol=1e-4)
 
@@ -110,7 +110,7 @@ def test_closest_pairs_are_sorted_and_exact_copies_come_first():
     x = rng.uniform(-1, 1, (50, D))
     x[17], x[40] = x[3], x[3]                                           # three copies of one image
     d = _dist(x)
-    pairs = support.closest_pairs(d, k=5, tau=1e-9, chunk=7)
+    pairs = features.closest_pairs(d, k=5, tau=1e-9, chunk=7)
     assert pairs[["i", "j"]].iloc[:3].values.tolist() == [[3, 17], [3, 40], [17, 40]]
     assert (pairs.distance.iloc[:3] == 0).all() and pairs.collision.tolist() == [True] * 3 + [False] * 2
     assert pairs.distance.is_monotonic_increasing
