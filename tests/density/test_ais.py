@@ -1,4 +1,4 @@
-"""AIS: schedules, exactness on linear-Gaussian models, BDMC bounds, divergences, seeding, cost."""
+"""AIS: exactness on linear-Gaussian models, BDMC bounds, divergences, seeding, cost."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganaudit.density.ais import PRESETS, AISConfig, ais_log_likelihood, schedule
+from ganaudit.density.ais import PRESETS, AISConfig, ais_log_likelihood
 from ganaudit.density.bdmc import ais_upper_bound, bdmc, simulate, validate_on_ppca
 from ganaudit.models.ppca import exact_log_likelihood, random_linear_gaussian
 
@@ -31,27 +31,6 @@ def ppca():
 @pytest.fixture(scope="module")
 def data(ppca):
     return simulate(ppca, 6, SIGMA2, seed=1)
-
-
-@pytest.mark.parametrize("name", ["sigmoid", "geometric", "linear"])
-@pytest.mark.parametrize("n", [1, 2, 7, 500])
-def test_schedule_endpoints_and_monotone(name: str, n: int) -> None:
-    b = schedule(name, n)
-    assert b.shape == (n + 1,) and b.dtype == np.float64
-    assert b[0] == 0.0 and b[-1] == 1.0
-    assert np.all(np.diff(b) > 0)
-
-
-def test_schedule_values() -> None:
-    # sigmoid is symmetric about its middle (value exactly 1/2) and follows Wu et al.'s formula
-    b = schedule("sigmoid", 10, radius=4.0)
-    assert b[5] == pytest.approx(0.5, abs=1e-15)
-    s = 1 / (1 + np.exp(-np.linspace(-4, 4, 11)))
-    np.testing.assert_allclose(b, (s - s[0]) / (s[-1] - s[0]), rtol=1e-12, atol=1e-15)
-    g = schedule("geometric", 5, start=1e-4)
-    np.testing.assert_allclose(g, [0, 1e-4, 1e-3, 1e-2, 1e-1, 1], rtol=1e-12)
-    with pytest.raises(ValueError, match="schedule name"):
-        schedule("cosine", 10)
 
 
 def test_config_validation_and_presets() -> None:
