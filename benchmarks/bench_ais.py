@@ -71,6 +71,23 @@ def _median_time(fn, reps: int, device: torch.device) -> float:
     return statistics.median(times)
 
 
+def _prior_target(generator, x, labels, rows_labels, images, chains):
+    return make_loglik(generator, x, rows_labels, 0.01)
+
+
+def _posterior_target(generator, x, labels, rows_labels, images, chains):
+    """The tempered part of posterior-started AIS: the mixture proposal, whitened coordinates, log p(x, z)."""
+    from ganaudit.density.posterior_ais import Strata
+
+    cfg = dataclasses.replace(PRESETS["posterior"], n_chains=chains, progress=False)
+    strata = Strata(generator, x[::chains], labels, 0.01, cfg, np.arange(images), None)
+    return strata.chains(strata.alloc)[0]
+
+
+TARGETS = {"prior": _prior_target, "posterior": _posterior_target}
+"""What one transition anneals, by estimator (``--start``)."""
+
+
 def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, reps: int, device: torch.device,
                start: str = "prior") -> dict:
     """Time one AIS transition vs ``n_leapfrog`` plain forward+backward passes on ``images × chains`` rows.
@@ -88,13 +105,7 @@ def bench_cost(generator: nn.Module, images: int, chains: int, n_leapfrog: int, 
     with torch.no_grad():
         x = generator(torch.randn(images, generator.latent_dim, generator=g).to(device), labels)
         x = (x + 0.1 * torch.randn(x.shape, generator=g).to(device)).repeat_interleave(chains, 0)
-    f = make_loglik(generator, x, rows_labels, 0.01)
-    if start == "posterior":
-        from ganaudit.density.posterior_ais import Strata
-
-        cfg = dataclasses.replace(PRESETS["posterior"], n_chains=chains, progress=False)
-        strata = Strata(generator, x[::chains], labels, 0.01, cfg, np.arange(images), None)
-        f, _, _ = strata.chains(strata.alloc)
+    f = TARGETS[start](generator, x, labels, rows_labels, images, chains)
     state = init_state(torch.randn(m, generator.latent_dim, generator=g).to(device), f, 0.05, 0.65)
     moms = torch.randn(m, generator.latent_dim, generator=g).to(device)
     logu = torch.rand(m, generator=g, dtype=torch.float64).log().to(device)

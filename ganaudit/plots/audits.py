@@ -17,16 +17,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ganaudit.plots.style import (
-    apply_style,
-    finish,
-    finite_log10,
-    group_colours,
-    group_hist,
-    mark_empty,
-    new_figure,
-    show_rows,
-)
+from ganaudit.plots.style import (apply_style, finish, finite_log10, group_colours, group_hist, mark_empty,
+                                  new_figure, show_rows)
 
 __all__ = ["support_collisions", "memorisation_distances", "coverage_histograms", "latent_sweep_psnr"]
 

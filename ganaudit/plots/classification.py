@@ -15,16 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ganaudit.plots.style import (
-    DISTANCE_COLOUR,
-    PALETTE,
-    PERCEPTUAL_COLOUR,
-    apply_style,
-    finish,
-    is_perceptual,
-    mark_empty,
-    new_figure,
-)
+from ganaudit.plots.style import (DISTANCE_COLOUR, PALETTE, PERCEPTUAL_COLOUR, apply_style, finish, is_perceptual,
+                                  mark_empty, new_figure)
 
 
 def _method_label(method: str, roles: Mapping[str, str] | None) -> str:

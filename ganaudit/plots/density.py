@@ -16,18 +16,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from ganaudit.plots.style import (
-    apply_style,
-    check_n_examples,
-    finish,
-    group_colours,
-    group_hist,
-    group_order,
-    mark_empty,
-    new_figure,
-    panel_grid,
-    to_rgb,
-)
+from ganaudit.plots.style import (apply_style, check_n_examples, finish, group_colours, group_hist, group_order,
+                                  mark_empty, new_figure, panel_grid, to_rgb)
 
 _LL_XLABEL = "log-likelihood (bits/dim; higher is more likely)"
 

@@ -17,19 +17,8 @@ from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.figure import Figure
 
 from ganaudit.artifacts.readers import Inversion
-from ganaudit.plots.style import (
-    apply_style,
-    check_n_examples,
-    finish,
-    finite_log10,
-    group_colours,
-    group_hist,
-    group_order,
-    mark_empty,
-    new_figure,
-    panel_grid,
-    show_rows,
-)
+from ganaudit.plots.style import (apply_style, check_n_examples, finish, finite_log10, group_colours, group_hist,
+                                  group_order, mark_empty, new_figure, panel_grid, show_rows)
 
 #: Seed of the vertical jitter of Fig 5's points (fixed: a rerun draws the same figure).
 JITTER_SEED = 0
