@@ -27,6 +27,8 @@ from slurm_cluster import (
     write_test_profile,
 )
 
+from ganaudit.audits.registry import AUDITS
+
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 # Two independent rules (so both are submitted at once): `make_a` (threads 1, 100 MiB) and one
@@ -163,9 +165,10 @@ def test_slurm_profile_sends_every_gpu_capable_rule_to_the_gpu_partition() -> No
                 rule = m.group(1)
             elif rule and "torch_resources(" in line:
                 gpu_rules.add(rule)
+    gpu_rules |= {name for name, audit in AUDITS.items() if audit.gpu}  # made in a loop over the registry
     cfg = yaml.safe_load((REPO_ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     routed = {r for r, res in cfg["set-resources"].items() if res.get("slurm_partition") == "CHANGE_ME_gpu_partition"}
-    assert {"train_model", "invert", "ais"} <= gpu_rules
+    assert {"train_model", "invert", "ais", "support", "memorisation"} <= gpu_rules
     assert gpu_rules <= routed, f"profiles/slurm: set-resources misses {sorted(gpu_rules - routed)}"
 
 
