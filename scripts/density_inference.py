@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ganaudit.artifacts import tables
 from ganaudit.density import summaries
+from ganaudit.manifold import classification
 from ganaudit.workflow import runtime
 
 
@@ -27,7 +28,7 @@ def main(inp, out, params: dict) -> None:
     inf, ref = summaries.density_inference(lls, list(inp.get("baseline", [])))
     tables.write_table(inf, out.inference, out.inference_md, "Density inference (paper Fig 7): generative classification "
                        "(argmax_c log p(x|c)) and per-class outlier detection (score: −log p(x|c))",
-                       [f"Outlier detection: {inference.describe_inliers(ref)}; outliers are every other scored group "
+                       [f"Outlier detection: {classification.describe_inliers(ref)}; outliers are every other scored group "
                         "(the training images and the calibration samples are not scored)."])
     summaries.patch_cv_correlation(per_image).to_csv(out.correlation, index=False)
 

@@ -46,7 +46,7 @@ def main(inversion_paths: list[str], baseline_paths: list[str], out_csv: str, ou
         frames.append(evaluate(bgroups, "1NN (training images)", {"L2": "l2", metric: "perceptual"})[0])
     df = pd.concat(frames, ignore_index=True)
     tables.write_table(df, out_csv, out_md, "Manifold inference (paper Fig 4): accuracy and AUROC",
-                       [f"Perceptual distance: {metric}. Outlier detection: {inference.describe_inliers(next(iter(refs), None))}; "
+                       [f"Perceptual distance: {metric}. Outlier detection: {classification.describe_inliers(next(iter(refs), None))}; "
                         "outliers are every other evaluated image (other modelled classes, other_classes, far-OOD "
                         "groups, constant colours). `class = mean` averages the classes."])
     summary = df[(df["class"].isin(["all", "mean"]))]

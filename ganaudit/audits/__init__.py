@@ -4,8 +4,9 @@
 module            owns
 ================  =========================================================================================
 `registry`        the one list of audits (`AUDITS`): stage, tables, finding, figure, seeds, inputs, params
-`common`          what the audits share as stages: inputs loaded on demand (`StageInputs`), `StageOutput`, the
-                  model's sample pool, data frames in HDF5, gathered tables, the latent-size sweep's rows
+`stage`           what a stage function receives and returns: `StageInputs` (loaded on demand), `StageOutput`
+`common`          what the audits share: the model's sample pool, data frames in HDF5, gathered tables, the
+                  latent-size sweep's rows
 `features`        features whose Euclidean distance is L2 or the perceptual distance, pairwise distances,
                   closest pairs
 `support`         the birthday-paradox support-size test (Arora & Zhang)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
     from ganaudit.models.base import Generator, Samples
 
 __all__ = ["DISTANCES", "model_pool", "frame_tree", "write_frames", "read_frame", "read_notes", "distance_names",
-           "write_audit", "read_by_distance", "gather_table", "gather_tables", "StageInputs", "StageOutput", "pair_images", "as_uint8", "latent_sweep_rows"]
+           "write_audit", "read_by_distance", "gather_table", "gather_tables", "pair_images", "as_uint8", "latent_sweep_rows"]
 
 DISTANCES = ("l2", "perceptual")
 """Keys of the two distances in the artifacts (L2 = MSE on the model scale; the run's perceptual distance)."""
@@ -112,58 +111,6 @@ def write_audit(path: str | Path, tree: Mapping[str, Any], group_attrs: Mapping[
     file_attrs = store.provenance(dict(params), seed)
     file_attrs.update(attrs, notes=list(notes))
     store.write(path, dict(tree), file_attrs, dict(group_attrs))
-
-
-@dataclass
-class StageOutput:
-    """What an audit's stage returns: its artifact (``tree``, ``group_attrs``, ``notes``, further file ``attrs``) and
-    the text its job logs."""
-
-    tree: dict[str, Any]
-    group_attrs: dict[str, dict[str, Any]]
-    notes: list[str] = field(default_factory=list)
-    attrs: dict[str, Any] = field(default_factory=dict)
-    log: str = ""
-
-
-@dataclass
-class StageInputs:
-    """The inputs of one audit of one model, loaded when a stage asks for them: ``paths`` holds the rule's
-    ``generator``, ``train``, ``test`` and ``classifier`` files (absent or None: the run has none), ``seed`` the
-    audit's own stream (`ganaudit.workflow.runtime.seed_for`), ``device`` where torch runs."""
-
-    paths: Mapping[str, str | None]
-    seed: int
-    device: Any = "cpu"
-    _generator: Any = field(default=None, init=False, repr=False)
-
-    def has(self, name: str) -> bool:
-        return bool(self.paths.get(name))
-
-    def generator(self) -> Generator:
-        """The model, loaded once (on ``device``)."""
-        if self._generator is None:
-            from ganaudit.models import registry
-
-            self._generator = registry.load_generator(self.paths["generator"], self.device)
-        return self._generator
-
-    def group(self, name: str, n: int | None = None):
-        """The first ``n`` images of the data group ``name`` (`ganaudit.data.images.read_group`; all when None), in
-        the model's image shape, or None when the run has no such file."""
-        if not self.has(name):
-            return None
-        from ganaudit.data import images
-
-        return images.read_group(self.paths[name], name, n, image_shape=self.generator().image_shape)
-
-    def classifier(self):
-        """The pipeline's classifier, or None when the run has none."""
-        if not self.has("classifier"):
-            return None
-        from ganaudit.models import registry
-
-        return registry.load_generator(self.paths["classifier"])
 
 
 def read_by_distance(path: str | Path, frames: Sequence[str] = (), arrays: Sequence[str] = ()) -> dict[str, dict[str, Any]]:

@@ -26,7 +26,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import chi2_contingency
 
-from ganaudit.audits.common import StageInputs, StageOutput, model_pool, write_frames
+from ganaudit.audits.common import model_pool, write_frames
+from ganaudit.audits.stage import StageInputs, StageOutput
 
 if TYPE_CHECKING:
     from torch import Tensor

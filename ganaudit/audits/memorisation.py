@@ -27,7 +27,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import binomtest, mannwhitneyu
 
-from ganaudit.audits.common import DISTANCES, StageInputs, StageOutput, as_uint8, model_pool, write_frames
+from ganaudit.audits.common import DISTANCES, as_uint8, model_pool, write_frames
+from ganaudit.audits.stage import StageInputs, StageOutput
 
 if TYPE_CHECKING:
     from torch import Tensor

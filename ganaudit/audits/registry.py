@@ -4,7 +4,7 @@ Pure Python, with ``"module:function"`` strings, so that reading it (the Snakefi
 tables) imports no audit. Each entry names:
 
 * ``stage``: the stage function, ``stage(inputs: StageInputs, params) -> StageOutput``
-  (`ganaudit.audits.common`), which `scripts/audit.py` runs for one model;
+  (`ganaudit.audits.stage`), which `scripts/audit.py` runs for one model;
 * ``tables``: the tables gathered over the audited GANs, ``(name, frame, title)``: the file
   ``results/tables/<name>.csv`` stacks each model's data frame ``frame``; the first one is the audit's own;
 * ``finding``: ``finding(*tables, gan) -> dict`` (`ganaudit.findings`), read from those tables in order;

@@ -46,8 +46,9 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 
-from ganaudit.audits.common import StageInputs, StageOutput, as_uint8, model_pool, pair_images, write_frames
+from ganaudit.audits.common import as_uint8, model_pool, pair_images, write_frames
 from ganaudit.audits.features import check_square, closest_pairs, distance_features, pairwise_distances
+from ganaudit.audits.stage import StageInputs, StageOutput
 
 if TYPE_CHECKING:
     from torch import Tensor

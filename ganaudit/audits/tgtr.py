@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from ganaudit.audits.common import StageInputs, StageOutput, write_frames
+from ganaudit.audits.common import write_frames
+from ganaudit.audits.stage import StageInputs, StageOutput
 from ganaudit.models.base import Generator
 from ganaudit.models.train import TrainConfig, train_classifier
 

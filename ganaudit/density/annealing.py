@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -34,6 +34,9 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ganaudit.density.hmc import LogLikAndGrad, hmc_transition, init_state
+
+if TYPE_CHECKING:
+    from ganaudit.models.base import Generator
 
 SCHEDULES = ("sigmoid", "geometric", "linear")
 CHUNK = 32  # transitions whose random draws are made together per image (fixed: results must not depend on it)

@@ -19,7 +19,8 @@ DUMMY_MODULE = '''
 """A dummy audit: one entry in the registry and this module."""
 import pandas as pd
 
-from ganaudit.audits.common import StageOutput, write_frames
+from ganaudit.audits.common import write_frames
+from ganaudit.audits.stage import StageOutput
 
 
 def stage(inputs, params):
