@@ -90,7 +90,9 @@ def _copy_run(src, dest):
 def test_editing_one_library_module_reruns_exactly_its_users(smoke_run, tmp_path):
     wd = _copy_run(smoke_run, tmp_path / "wf")
     assert planned_jobs(snakemake(wd, "--configfile", "configs/smoke.yaml", "-n")) == {}
-    with open(wd / "ganaudit" / "hmc.py", "a") as f:
+    module = wd / "ganaudit" / "density" / "hmc.py"
+    assert module.is_file()
+    with open(module, "a") as f:
         f.write("\n# an edit\n")
     jobs = planned_jobs(snakemake(wd, "--configfile", "configs/smoke.yaml", "-n"))
     # 2 models × 5 AIS groups, one shard each; the PPCA/BDMC checks; nothing upstream of AIS
