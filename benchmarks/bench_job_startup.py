@@ -20,8 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROBE = ("import runpy, sys; runpy.run_path(sys.argv[1], run_name='imports_only'); "
-         "print('torch' in sys.modules)")
+PROBE = ("import runpy, sys, importlib; runpy.run_path(sys.argv[1], run_name='imports_only'); "
+         "[importlib.import_module(m) for m in sys.argv[2:]]; print('torch' in sys.modules)")
+"""A script's module-level imports, then the modules it imports when it runs (an audit's stage, for scripts/audit.py)."""
 
 
 def cpu_of(cmd: list[str], cwd: Path) -> tuple[float, str]:
@@ -68,11 +69,20 @@ def main() -> None:
     floor = statistics.median(cpu_of([args.python, "-c", "pass"], repo)[0] for _ in range(args.repeats))
     print(f"{'script':45s} {'CPU s':>7s} {'torch':>6s}")
     print(f"{'(python -c pass)':45s} {floor:7.2f}")
+    # scripts/audit.py imports its audit's stage module (registry entry) only when it runs: measured per audit
+    audits = sorted(p.stem for p in (repo / "ganaudit" / "audits").glob("*.py")
+                    if "def stage(" in p.read_text()) if (repo / "scripts" / "audit.py").is_file() else []
+    probes = {s: (s, []) for s in scripts if s != "scripts/audit.py"}
+    # ... and what its stage imports when it loads its inputs (the model, the images, the perceptual distance)
+    lazy = ["ganaudit.models.registry", "ganaudit.data.images"]
+    probes.update({f"scripts/audit.py ({a})": ("scripts/audit.py", [f"ganaudit.audits.{a}", *lazy] + (
+        ["ganaudit.manifold.distances"] if "perceptual_from_config" in (repo / "ganaudit" / "audits" / f"{a}.py").read_text()
+        else [])) for a in audits})
     rows = {}
-    for s in scripts:
-        runs = [cpu_of([args.python, "-c", PROBE, s], repo) for _ in range(args.repeats)]
-        rows[s] = (statistics.median(r[0] for r in runs), runs[0][1] == "True")
-        print(f"{s:45s} {rows[s][0]:7.2f} {'yes' if rows[s][1] else 'no':>6s}", flush=True)
+    for name, (s, extra) in probes.items():
+        runs = [cpu_of([args.python, "-c", PROBE, s, *extra], repo) for _ in range(args.repeats)]
+        rows[name] = (statistics.median(r[0] for r in runs), runs[0][1] == "True")
+        print(f"{name:45s} {rows[name][0]:7.2f} {'yes' if rows[name][1] else 'no':>6s}", flush=True)
     if args.jobs:
         script_of = {r: sc for sc, rs in rule_scripts(repo).items() for r in rs}
         fig_cpu = statistics.median(c for s, (c, _) in rows.items() if s.startswith("scripts/figures/"))
@@ -81,9 +91,8 @@ def main() -> None:
             if rule == "figures":
                 cpu = fig_cpu
             else:  # a named rule, a rule made in a loop that runs its own script, or an audit (scripts/audit.py)
-                script = script_of.get(rule) or next((c for c in (f"scripts/{rule}.py", "scripts/audit.py")
-                                                      if c in rows and (c != "scripts/audit.py" or
-                                                                        (args.jobs / "results" / rule).is_dir())), None)
+                script = script_of.get(rule) or next((c for c in (f"scripts/{rule}.py", f"scripts/audit.py ({rule})")
+                                                      if c in rows), None)
                 if script is None:
                     unknown.append(rule)
                     continue
