@@ -123,20 +123,26 @@ def inference_finding(manifold: pd.DataFrame, gan: str, perceptual: str) -> dict
 
 def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str) -> dict[str, Any]:
     """Groups ranked by mean log p(x); which non-training groups beat the reference group (the test images,
-    or the model's own samples when there is no test group), and by how much compared with the error bars.
+    or the model's own samples when there is no test group), and by how much compared with the two errors.
 
     A group's lead over the reference counts as established only when it exceeds both groups' error bars
     (``error_max_nats`` of the log-likelihood table: the largest change of their re-estimated images at a
-    larger budget, `ganaudit.density.errorbars`). Finding 3 is reproduced when some group's lead is established and
-    log-likelihood falls with the patch coefficient of variation; `Verdict.WITHIN_ERROR` when groups lead but
-    none by more than the error bars."""
+    larger budget, `ganaudit.density.errorbars`) and `ganaudit.density.errorbars.SE_Z` standard errors of the
+    difference of the two means (``se_mean_nats``: the sampling error of a mean over the group's images);
+    `ganaudit.density.errorbars.established` says which of the two decided. Finding 3 is reproduced when some
+    group's lead is established and log-likelihood falls with the patch coefficient of variation;
+    `Verdict.WITHIN_ERROR` when groups lead but none by more than the errors."""
     sub = ll_groups[ll_groups.model == gan].set_index("group")
     order = sub.mean_log_px.sort_values(ascending=False)
     ref = "test" if "test" in order.index else ("generated" if "generated" in order.index else None)
     level = order[ref] if ref else float("nan")
     above = [g for g in order.index if g not in ("test", "train") and not g.startswith("generated") and order[g] > level]
-    bar = sub.error_max_nats if "error_max_nats" in sub else pd.Series(np.nan, index=sub.index)
-    established = [g for g in above if errorbars.exceeds(order[g] - level, bar.get(g, np.nan), bar.get(ref, np.nan))]
+    nan = pd.Series(np.nan, index=sub.index)
+    bar = sub.error_max_nats if "error_max_nats" in sub else nan
+    se = sub.se_mean_nats if "se_mean_nats" in sub else nan
+    verdicts = {g: errorbars.established(order[g] - level, (bar.get(g, np.nan), bar.get(ref, np.nan)),
+                                         (se.get(g, np.nan), se.get(ref, np.nan))) for g in above}
+    established = [g for g in above if verdicts[g][0]]
     c = corr[(corr.model == gan) & (corr.images == "all groups")]
     rho = float(c.spearman_rho.iloc[0]) if len(c) else float("nan")
     p = float(c.spearman_p.iloc[0]) if len(c) else float("nan")
@@ -148,11 +154,16 @@ def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str) -> di
     else:
         holds = Verdict.NOT_REPRODUCED
     worst = bar.dropna()
-    return {"ordering": " > ".join(f"{g} ({v:.0f} ± {bar.get(g, np.nan):.0f})" for g, v in order.items()),
+    first = verdicts[above[0]] if above else (False, "n/a", float("nan"))
+    return {"ordering": " > ".join(f"{g} ({v:.0f} ± {bar.get(g, np.nan):.0f}, s.e. {se.get(g, np.nan):.0f})"
+                                   for g, v in order.items()),
             "above_test": ", ".join(above) or "none", "established": ", ".join(established) or "none",
             "reference": inlier_label(ref), "margin": margin,
             "error_first": float(bar.get(above[0], np.nan)) if above else float("nan"),
             "error_reference": float(bar.get(ref, np.nan)) if ref else float("nan"),
+            "se_first": float(se.get(above[0], np.nan)) if above else float("nan"),
+            "se_reference": float(se.get(ref, np.nan)) if ref else float("nan"),
+            "decided_by": first[1], "threshold": first[2],
             "error_largest": float(worst.max()) if len(worst) else float("nan"),
             "error_largest_group": str(worst.idxmax()) if len(worst) else "n/a",
             "rho": rho, "p": p, "holds": holds}
@@ -189,26 +200,38 @@ def _estimate(r: Any) -> str:
 
 
 def support_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
-    """The GAN's support is far below the training images': under some distance the upper end of the samples'
-    interval of K̂ lies below the lower end of the training images' (the interval's confidence is
-    ``beyond.support.confidence``). The birthday test only ever overstates a model's support (noise keeps
-    near-duplicates apart), so a gap under one distance suffices; the figure's pairs must still be looked at."""
+    """The GAN's support is far below the data's: under some distance the upper end of the samples' interval of K̂
+    lies below the lower end of held-out real images' put through the same test (the interval's confidence is
+    ``beyond.support.confidence``), at a τ whose false-collision rate, measured on further held-out real images,
+    is consistent with α (its interval holds α) and whose calibration pool held enough close pairs. A distance
+    whose τ fails either check gives no verdict and says why. The birthday test only ever overstates a model's
+    support (noise keeps near-duplicates apart), so a gap under one distance suffices; the figure's pairs must
+    still be looked at."""
     sub = table[table.model == gan]
     if sub.empty:
         return _cannot(f"no support rows for {gan}")
-    parts, below = [], []
+    parts, below, usable = [], [], 0
     for dist, d in sub.groupby("distance", sort=False):
         rows = d.set_index("pool")
-        if not {"samples", "training images"} <= set(rows.index):
+        if not {"samples", "held-out real images"} <= set(rows.index):
             continue
-        s, t = rows.loc["samples"], rows.loc["training images"]
-        gap = bool(s.k_high < t.k_low)
-        if gap:
-            below.append(str(dist))
-        parts.append(f"{dist}: samples {_estimate(s)}, training images {_estimate(t)} (τ = {t.tau:.3g}, pools "
-                     f"{int(s.n_pool)} and {int(t.n_pool)})")
+        s, t = rows.loc["samples"], rows.loc["held-out real images"]
+        rate = (f"false-collision rate on {int(t.n_heldout)} held-out real images {t.false_collision_rate:.3f} "
+                f"[{t.false_collision_low:.3f}, {t.false_collision_high:.3f}] for α = {t.alpha:g}")
+        ok = bool(t.alpha_holds) and bool(t.calibrated)
+        why = "" if ok else (" — no verdict: " + ("α lies outside that interval" if not t.alpha_holds
+                                                  else f"only {int(t.calibration_pairs)} calibration pairs below τ"))
+        if ok:
+            usable += 1
+            if s.k_high < t.k_low:
+                below.append(str(dist))
+        parts.append(f"{dist}: samples {_estimate(s)}, held-out {t.reference_images} {_estimate(t)} (τ = {t.tau:.3g}, "
+                     f"pools {int(s.n_pool)} and {int(t.n_pool)}; {rate}){why}")
     if not parts:
-        return _cannot(f"no pair of sample and training rows for {gan}")
+        return _cannot(f"no pair of sample and held-out real rows for {gan}")
+    if not usable:
+        return {**_cannot("under no distance does τ's false-collision rate hold on held-out real images"),
+                "text": "; ".join(parts) + "."}
     return {"holds": Verdict.of(bool(below)), "text": "; ".join(parts) + ".",
             "below": ", ".join(below) or "none", "reason": ""}
 
@@ -330,13 +353,15 @@ def verdict(holds: Verdict) -> str:
 
 
 def _lead(d: dict[str, Any]) -> str:
-    """The groups above the reference and whether their lead exceeds the error bars, as a sentence part."""
+    """The groups above the reference and whether their lead exceeds the errors, as a sentence part."""
     above = d.get("above_test", "none")
     if above == "none":
         return "none"
-    return (f"{above} (the first by {_fmt(d.get('margin', float('nan')), '.0f')} nats; error bars "
-            f"{_fmt(d.get('error_first', float('nan')), '.0f')} and {_fmt(d.get('error_reference', float('nan')), '.0f')}"
-            f" nats); above by more than both groups' error bars: {d.get('established', 'none')}")
+    f = lambda k: _fmt(d.get(k, float("nan")), ".0f")  # noqa: E731
+    return (f"{above} (the first by {f('margin')} nats; error bars {f('error_first')} and {f('error_reference')} nats, "
+            f"standard errors of the means {f('se_first')} and {f('se_reference')} nats: a lead must exceed "
+            f"{f('threshold')} nats, set by the {d.get('decided_by', 'n/a')}); above by more than both errors: "
+            f"{d.get('established', 'none')}")
 
 
 def beyond_verdict(finding: dict[str, Any]) -> str:
@@ -380,7 +405,7 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "typ_train": _fmt(ty["train"], ".2f"), "typ_test": _fmt(ty["test"], ".2f"),
         "rule_mse_ratio": f"{TRAIN_TO_GENERATED_MSE_RATIO:g}", "rule_psnr_db": f"{SELF_INVERSION_PSNR_DB:g}",
         "rule_near_chance": f"{NEAR_CHANCE_AUROC:g}",
-        "rule_mem_p": f"{MEMORISATION_P:g}", "rule_agreement": f"{MIN_CLASS_AGREEMENT:g}",
+        "rule_mem_p": f"{MEMORISATION_P:g}", "rule_se_z": f"{errorbars.SE_Z:g}", "rule_agreement": f"{MIN_CLASS_AGREEMENT:g}",
         "rule_share": f"{MIN_CLASS_SHARE_RATIO:g}", "rule_directions_drop": f"{100 * MAX_DIRECTIONS_DROP:g}",
         "rule_tgtr_gap": f"{TGTR_MAX_GAP_POINTS:g}",
     }

@@ -113,6 +113,8 @@ rule ais_check:
         ais=ais_setting(config),
         n_images=config["ais_validation"]["check_images"],
         check_factor=config["ais_validation"]["check_factor"],
+        independent=config["ais_validation"]["independent"],
+        smc_scaled=config["ais_validation"]["check_smc"],
         # the audited GANs also get the smaller budgets of Fig 9
         factors=lambda wc: check_factors(wc.model),
         seed=config["seed"],

@@ -20,9 +20,12 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
     run = store.read(ais_path, ["log_px_class", "labels"])
     n = min(params["n_images"], len(run["labels"]))
     part = images.read_group(images_path, group, n, image_shape=G.image_shape)
-    cfg = ais.config_from_params(params["ais"])
     seed = runtime.seed_for(params["seed"], "validation")
-    latents = readers.restart_latents(inversion_path, 0, n, G.n_classes, G.latent_dim)
+    cfg = ais.config_from_params(params["ais"])
+    if params["independent"]:  # its own candidate pool, restarts and tempered search (not the run's latents)
+        cfg, latents = ais.independent_check(cfg, seed, params["smc_scaled"]), None
+    else:
+        latents = readers.restart_latents(inversion_path, 0, n, G.n_classes, G.latent_dim)
     out = ais.reestimate_group(G, part, group, sigma2, cfg, params["factors"], seed, dev, latents,
                                params["ais"]["exact_when_known"])
     run_marginal = evaluation.marginal_log_px(run["log_px_class"][:n], run["labels"][:n], group)
@@ -31,7 +34,8 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
                                                             params["check_factor"]))
     log.info("%s: change at %gx the budget %s nats", group, params["check_factor"], np.round(out["change"], 1))
     attrs = store.provenance(params, seed)
-    attrs.update(sigma2=sigma2, group=group, check_factor=params["check_factor"], ais_config=repr(cfg))
+    attrs.update(sigma2=sigma2, group=group, check_factor=params["check_factor"], ais_config=repr(cfg),
+                 independent=bool(params["independent"]))
     store.write(out_path, out, attrs)
 
 

@@ -1,4 +1,6 @@
+import numpy as np
 import pandas as pd
+import pytest
 
 from ganaudit import findings
 from ganaudit.findings import Verdict
@@ -18,9 +20,10 @@ def _tables(tmp_path):
     pd.DataFrame([{"model": "gan", "group": "train", "median_psnr_db": 15.0, "median_mse_model_scale": 0.12},
                   {"model": "gan", "group": "generated", "median_psnr_db": 35.0, "median_mse_model_scale": 0.0013}]
                  ).to_csv(tmp_path / "inversion_validation.csv", index=False)
-    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v, "error_max_nats": e} for g, v, e in
-                  [("train", -100.0, 5.0), ("test", -110.0, 8.0), ("constant_colour", 50.0, 20.0), ("animals", -300.0, 30.0),
-                   ("generated", 20.0, 1.0)]]
+    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v, "error_max_nats": e, "se_mean_nats": se}
+                  for g, v, e, se in
+                  [("train", -100.0, 5.0, 6.0), ("test", -110.0, 8.0, 30.0), ("constant_colour", 50.0, 20.0, 40.0),
+                   ("animals", -300.0, 30.0, 70.0), ("generated", 20.0, 1.0, 2.0)]]
                  ).to_csv(tmp_path / "ll_per_group.csv", index=False)
     pd.DataFrame([{"model": "gan", "images": "all groups", "spearman_rho": -0.4, "spearman_p": 1e-3}]
                  ).to_csv(tmp_path / "patch_cv_correlation.csv", index=False)
@@ -82,17 +85,37 @@ def test_finding3_needs_a_lead_beyond_both_error_bars(tmp_path):
     d = verdict_with(20.0, 8.0)
     text = findings.render("$ll_order | $established | $error_largest ($error_largest_group)", findings.summarise(tmp_path, "gan"),
                            {"dataset": {"name": "m", "classes": [0]}, "ais": {"preset": "posterior", "overrides": {}}})
-    assert text == ("constant_colour (50 ± 20) > generated (20 ± 1) > train (-100 ± 5) > test (-110 ± 8) > "
-                    "animals (-300 ± 30) | constant_colour | 30 (animals)")
+    assert text == ("constant_colour (50 ± 20, s.e. 40) > generated (20 ± 1, s.e. 2) > train (-100 ± 5, s.e. 6) > "
+                    "test (-110 ± 8, s.e. 30) > animals (-300 ± 30, s.e. 70) | constant_colour | 30 (animals)")
     cfg = {"dataset": {"name": "m", "classes": [0]}, "ais": {"preset": "posterior", "overrides": {}}}
     assert findings.render("$lead", findings.summarise(tmp_path, "gan"), cfg) == (
-        "constant_colour (the first by 160 nats; error bars 20 and 8 nats); above by more than both groups' error "
-        "bars: constant_colour")
+        "constant_colour (the first by 160 nats; error bars 20 and 8 nats, standard errors of the means 40 and 30 "
+        "nats: a lead must exceed 100 nats, set by the sampling error); above by more than both errors: "
+        "constant_colour")
     verdict_with(20.0, 8.0)
     df = pd.read_csv(tmp_path / "ll_per_group.csv")
     df.loc[df.group == "constant_colour", "mean_log_px"] = -200.0          # now below the test images
     df.to_csv(tmp_path / "ll_per_group.csv", index=False)
     assert findings.render("$lead", findings.summarise(tmp_path, "gan"), cfg) == "none"  # no "n/a nats" sentence
+
+
+def test_finding3_needs_a_lead_beyond_the_sampling_error_of_the_means(tmp_path):
+    """The same 160-nat lead with small error bars is not established when the means' standard errors are large:
+    2 · √(se₁² + se₂²) must be below it too, and the page says the sampling error decided."""
+    _tables(tmp_path)
+    df = pd.read_csv(tmp_path / "ll_per_group.csv")
+    df.loc[df.group == "constant_colour", "se_mean_nats"] = 70.0            # 2·√(70² + 30²) = 152 < 160
+    df.to_csv(tmp_path / "ll_per_group.csv", index=False)
+    d = findings.summarise(tmp_path, "gan")["density"]
+    assert d["holds"] is Verdict.REPRODUCED and d["decided_by"] == "sampling error"
+    assert d["threshold"] == pytest.approx(2 * np.hypot(70, 30))
+    df.loc[df.group == "constant_colour", "se_mean_nats"] = 75.0            # 2·√(75² + 30²) = 161.6 > 160
+    df.to_csv(tmp_path / "ll_per_group.csv", index=False)
+    assert findings.summarise(tmp_path, "gan")["density"]["holds"] is Verdict.WITHIN_ERROR
+    df.loc[df.group == "constant_colour", ["se_mean_nats", "error_max_nats"]] = [1.0, 150.0]
+    df.to_csv(tmp_path / "ll_per_group.csv", index=False)
+    d = findings.summarise(tmp_path, "gan")["density"]
+    assert d["holds"] is Verdict.REPRODUCED and d["decided_by"] == "error bar" and d["threshold"] == 150.0
 
 
 def _no_training_images(tmp_path):
@@ -102,9 +125,10 @@ def _no_training_images(tmp_path):
          "value": v, "n_images": 80} for d, v in (("L2", 0.87), ("P", 0.9))]).to_csv(tmp_path / "manifold_inference.csv", index=False)
     pd.DataFrame([{"model": "gan", "group": "generated", "median_psnr_db": 39.7, "median_mse_model_scale": 0.00045}]
                  ).to_csv(tmp_path / "inversion_validation.csv", index=False)
-    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v, "error_max_nats": e} for g, v, e in
-                  [("generated", 2779.0, 40.0), ("generated_calibration", 2530.0, 40.0), ("constant_colour", 3690.0, 300.0),
-                   ("noise", -22000.0, 900.0)]]
+    pd.DataFrame([{"model": "gan", "group": g, "mean_log_px": v, "error_max_nats": e, "se_mean_nats": se}
+                  for g, v, e, se in
+                  [("generated", 2779.0, 40.0, 30.0), ("generated_calibration", 2530.0, 40.0, 30.0),
+                   ("constant_colour", 3690.0, 300.0, 250.0), ("noise", -22000.0, 900.0, 800.0)]]
                  ).to_csv(tmp_path / "ll_per_group.csv", index=False)
     pd.DataFrame([{"model": "gan", "images": "all groups", "spearman_rho": -0.8, "spearman_p": 1e-20}]
                  ).to_csv(tmp_path / "patch_cv_correlation.csv", index=False)
@@ -172,13 +196,18 @@ def test_every_verdict_has_words_and_the_template_states_the_thresholds():
     assert "$rule" not in text
 
 
+_CALIBRATED = dict(alpha=0.05, false_collision_rate=0.056, false_collision_low=0.030, false_collision_high=0.094,
+                   alpha_holds=True, calibrated=True, calibration_pairs=11, n_heldout=9000,
+                   reference_images="test images")
+
+
 def _beyond_tables(tmp_path):
     """The four tables of the tests beyond the paper, as the beyond rules write them."""
     inf = float("inf")
     pd.DataFrame([{"model": "gan", "distance": d, "pool": p, "n_pool": 1500, "k_hat": k, "k_low": lo, "k_high": hi,
-                   "tau": 0.008, "confidence": 0.95} for d, p, k, lo, hi in
-                  [("L2", "samples", 3.9e4, 2.8e4, 5.5e4), ("L2", "training images", inf, 3.75e5, inf),
-                   ("P", "samples", 4.6e5, 1.9e5, inf), ("P", "training images", inf, 3.75e5, inf)]]
+                   "tau": 0.008, "confidence": 0.95, **_CALIBRATED} for d, p, k, lo, hi in
+                  [("L2", "samples", 3.9e4, 2.8e4, 5.5e4), ("L2", "held-out real images", inf, 3.75e5, inf),
+                   ("P", "samples", 4.6e5, 1.9e5, inf), ("P", "held-out real images", inf, 3.75e5, inf)]]
                  ).to_csv(tmp_path / "support.csv", index=False)
     pd.DataFrame([{"model": "gan", "distance": d, "n_samples": 1000, "n_train": 18623, "quantile": 0.01, "n_flagged": f,
                    "binom_p": p, "n_copies": 0, "median_ratio": 1.3} for d, f, p in [("L2", 1, 1.0), ("P", 2, 0.9995)]]
@@ -199,8 +228,10 @@ def test_beyond_the_paper_verdicts_and_their_lines(tmp_path):
     _beyond_tables(tmp_path)
     b = findings.summarise(tmp_path, "gan")["beyond"]
     assert b["support"]["holds"] is Verdict.REPRODUCED and b["support"]["below"] == "L2"      # L2 only: 5.5e4 < 3.75e5
-    assert b["support"]["text"].startswith("L2: samples K̂ = 3.9e+04 [2.8e+04, 5.5e+04], training images K̂ = ∞ "
-                                           "(no collision; ≥ 3.75e+05) (τ = 0.008, pools 1500 and 1500); P:")
+    assert b["support"]["text"].startswith(
+        "L2: samples K̂ = 3.9e+04 [2.8e+04, 5.5e+04], held-out test images K̂ = ∞ (no collision; ≥ 3.75e+05) "
+        "(τ = 0.008, pools 1500 and 1500; false-collision rate on 9000 held-out real images 0.056 [0.030, 0.094] "
+        "for α = 0.05); P:")
     assert b["memorisation"]["holds"] is Verdict.REPRODUCED
     assert b["coverage"]["holds"] is Verdict.NOT_REPRODUCED                                  # 209 < 0.9 × 242
     assert "209 directions hold 99 % of the samples' variance vs 242 for the training images, test images 241 " \
@@ -241,12 +272,19 @@ def test_beyond_rules_flip_at_their_thresholds():
     assert cover(findings.MIN_CLASS_AGREEMENT - 0.001, 100) is Verdict.NOT_REPRODUCED
     assert cover(1.0, round(100 * (1 - drop)) - 1) is Verdict.NOT_REPRODUCED
 
-    def support(hi_samples, lo_train):
+    def support(hi_samples, lo_train, **calibration):
         return findings.support_finding(pd.DataFrame(
-            [{"model": "gan", "distance": "L2", "pool": p, "n_pool": 10, "k_hat": 1.0, "k_low": lo, "k_high": hi, "tau": 0.1}
-             for p, lo, hi in (("samples", 1.0, hi_samples), ("training images", lo_train, float("inf")))]), "gan")["holds"]
+            [{"model": "gan", "distance": "L2", "pool": p, "n_pool": 10, "k_hat": 1.0, "k_low": lo, "k_high": hi, "tau": 0.1,
+              **{**_CALIBRATED, **calibration}}
+             for p, lo, hi in (("samples", 1.0, hi_samples), ("held-out real images", lo_train, float("inf")))]), "gan")
 
-    assert support(99.0, 100.0) is Verdict.REPRODUCED and support(100.0, 100.0) is Verdict.NOT_REPRODUCED
+    assert support(99.0, 100.0)["holds"] is Verdict.REPRODUCED
+    assert support(100.0, 100.0)["holds"] is Verdict.NOT_REPRODUCED
+    # a τ whose false-collision rate does not hold on held-out real images gives no verdict, and says why
+    off = support(99.0, 100.0, alpha_holds=False, false_collision_rate=0.3, false_collision_low=0.2)
+    assert off["holds"] is Verdict.CANNOT_TEST and "no verdict: α lies outside that interval" in off["text"]
+    few = support(99.0, 100.0, calibrated=False, calibration_pairs=2)
+    assert few["holds"] is Verdict.CANNOT_TEST and "only 2 calibration pairs below τ" in few["text"]
 
 
 def test_beyond_tests_the_run_did_not_make_say_why(tmp_path):

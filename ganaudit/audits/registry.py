@@ -51,10 +51,11 @@ class Audit:
 AUDITS: dict[str, Audit] = {a.name: a for a in (
     Audit("support", "ganaudit.audits.support:stage",
           (("support", "table", "Birthday-paradox support estimate: K̂ (equally likely distinct images) of the samples "
-                                "and of the training images, with its interval; τ calibrated on training images"),),
+                                "and of held-out real images, with its interval; τ set on other real images and its "
+                                "false-collision rate measured on further held-out ones"),),
           "ganaudit.findings:support_finding", ("support_collisions", "birthday paradox"),
-          needs_train=True, seed_offset=8_000_009, inputs=("generator", "train"),
-          config={"perceptual": "perceptual", "seed": "seed", "device": "device"}),
+          needs_train=True, seed_offset=8_000_009, inputs=("generator", "train", "test"),
+          config={"perceptual": "perceptual", "seed": "seed", "device": "device"}, mem_mb=8000),
     Audit("memorisation", "ganaudit.audits.memorisation:stage",
           (("memorisation", "table", "Memorisation: nearest-training distances of samples vs test images"),),
           "ganaudit.findings:memorisation_finding", ("memorisation_distances", "memorisation"),

@@ -14,28 +14,33 @@ support size off the batch size at which duplicates become likely (``s²``). Her
    size ``s`` is the first ``s`` images of order ``b`` (drawn without replacement from the pool, so a
    batch is an i.i.d. sample of the model; batches of different ``s`` are nested). It records the
    closest-pair distance in every batch, for every ``s``, once; every threshold is then a comparison.
-3. **Threshold.** A *collision* is a pair closer than ``τ`` (strictly). `calibrate_threshold` sets
-   ``τ`` on the training images: the ``α``-quantile of the closest-pair distance over random batches
-   of ``s_max`` training images, so that at most a fraction ``α`` of real batches of the largest size
-   collide. Training images are distinct draws of the data distribution, so every real collision is a
-   false one: ``α`` is the test's false-collision rate at ``s_max`` (lower for smaller ``s``, the curve
-   being monotone). Only the ordering of distances matters, so the same rule serves L2 and LPIPS.
+3. **Threshold.** A *collision* is a pair closer than ``τ`` (strictly). Real images are distinct draws of the data
+   distribution, so every real collision is a false one, and the false-collision rate is a property of the data:
+   a batch of ``s`` i.i.d. real images collides with probability ``1 − (1 − F(τ))^{s(s−1)/2}``, ``F(τ)`` the chance
+   that two real images lie closer than ``τ``. `calibrate_threshold` estimates ``F`` from *all* pairs of a
+   calibration pool of real images (`pair_tail` finds the closest pairs exactly without the full matrix) and sets
+   ``τ`` so that batches of ``s_max`` collide with probability ``α``; `heldout_rate` measures the rate at ``τ`` on a
+   further pool of real images the calibration never saw, with an interval, and the run reports it beside ``α``.
+   Only the ordering of distances matters, so the same rule serves L2 and LPIPS.
 4. **Curve and estimate.** `collision_curve` counts colliding batches per ``s``; `fit_support`
    fits ``P_K`` by maximum likelihood over ``K`` (binomial counts per ``s``) and gives an interval by a
    parametric bootstrap that replays the whole procedure (pool, nested batches) under ``K̂`` — the
    batches share one pool, so the binomial likelihood itself would give far too narrow an interval.
-   With no collision at all, ``K̂ = ∞`` and the interval is one-sided (see `fit_support`).
+   With no collision at all, ``K̂ = ∞`` and the interval is one-sided (see `fit_support`). The same batches of a
+   pool of held-out real images (the test images; `real_pools`) give the reference estimate: what this test says
+   of the data itself. The verdict compares the samples' interval with it.
 
 Collisions under a threshold are only candidates: a person must look at the pairs (`closest_pairs`)
 before calling them duplicates. The test only ever overstates diversity: pixel noise in the samples
 keeps near-duplicates apart, so a noisy model can pass where a cleaner one fails (read it beside
-sample quality). The training images' own curve (the reference) shows what the test
-can resolve: with ``P(s_max) ≈ α`` by construction, its estimate ``≈ s_max² / (2 ln(1/(1−α)))`` is
-the largest support the test can tell apart from "no duplicates", not the data's support.
+sample quality). The held-out real images' curve (the reference) shows what the test can resolve: with
+``P(s_max) ≈ α``, its estimate ``≈ s_max² / (2 ln(1/(1−α)))`` is the largest support the test can tell apart from
+"no duplicates", not the data's support.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -55,9 +60,10 @@ if TYPE_CHECKING:
 
     from ganaudit.manifold.distances import Perceptual
 
-__all__ = ["batch_min_distances", "Threshold", "calibrate_threshold",
-           "collision_curve", "collision_probability", "SupportEstimate", "fit_support",
-           "BirthdayResult", "birthday_paradox_test", "support_audit", "THRESHOLD_FIELDS", "stage"]
+__all__ = ["batch_min_distances", "pair_tail", "Threshold", "MIN_CALIBRATION_PAIRS", "calibrate_threshold",
+           "batch_rate", "heldout_rate", "collision_curve", "collision_probability", "SupportEstimate", "fit_support",
+           "BirthdayResult", "POOLS", "birthday_paradox_test", "support_audit", "real_pools", "THRESHOLD_FIELDS",
+           "stage"]
 
 _K_GRID = np.geomspace(1.0, 1e13, 4001)  # support sizes searched (ratio 1.0075 between neighbours)
 
@@ -89,49 +95,219 @@ def batch_min_distances(distances: np.ndarray, s_max: int, n_batches: int, seed:
     return out
 
 
+def pair_tail(features: np.ndarray, k: int | None = None, below: float | None = None, chunk: int = 1024,
+              screen_rank: int = 256, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The closest pairs of a pool, exactly, without its ``N × N`` matrix: ``(i, j, distance)`` with ``i < j``,
+    sorted by distance — the ``k`` closest pairs, or every pair closer than ``below`` (strictly).
+
+    ``features`` ``[N, F]`` from `ganaudit.audits.features.distance_features` (squared Euclidean distance = the
+    audited distance). Wide features (``F > 4 · screen_rank``, e.g. a perceptual embedding) are screened first:
+    the distance after projecting on the pool's top ``screen_rank`` principal directions is a lower bound of the
+    distance, so only pairs whose projected distance is within the bound are measured in full (float64); the
+    result is the same as from the full matrix. Cost ``N² · min(F, screen_rank) / 2`` plus the candidates.
+    """
+    f = np.asarray(features)
+    if f.ndim != 2:
+        raise ValueError(f"features must have shape [N, F], got {f.shape}")
+    if (k is None) == (below is None):
+        raise ValueError("pair_tail needs exactly one of k (the k closest pairs) and below (every pair closer)")
+    n = len(f)
+    n_pairs = n * (n - 1) // 2
+    if k is not None and not 1 <= k <= n_pairs:
+        raise ValueError(f"k must lie in [1, {n_pairs}] (the pool's pairs), got {k}")
+    wide = f.shape[1] > 4 * screen_rank
+    g = _project(f, screen_rank, seed) if wide else f.astype(np.float64)
+
+    def scan(limit: float | None, keep: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs of ``g`` with distance ≤ ``limit`` (or the ``keep`` smallest), as lower bounds for wide features."""
+        sq = (g * g).sum(1)
+        out_i, out_j, out_v = [], [], []
+        for a in range(0, n, chunk):
+            block = np.maximum(sq[a:a + chunk, None] + sq[None, a:] - 2.0 * (g[a:a + chunk] @ g[a:].T), 0.0)
+            width = n - a
+            block[np.arange(width)[None, :] <= np.arange(len(block))[:, None]] = np.inf  # pairs i < j only
+            flat = block.ravel()
+            if keep is not None:
+                sel = np.argpartition(flat, keep - 1)[:keep] if len(flat) > keep else np.arange(len(flat))
+                sel = sel[np.isfinite(flat[sel])]
+            else:
+                sel = np.flatnonzero(flat <= limit)
+            out_i.append(sel // width + a), out_j.append(sel % width + a), out_v.append(flat[sel])
+        i, j, v = (np.concatenate(c) for c in (out_i, out_j, out_v))
+        if keep is not None and len(v) > keep:
+            sel = np.argpartition(v, keep - 1)[:keep]
+            i, j, v = i[sel], j[sel], v[sel]
+        return i, j, v
+
+    def exact(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        out = np.empty(len(i))
+        for a in range(0, len(i), 4096):
+            d = f[i[a:a + 4096]].astype(np.float64) - f[j[a:a + 4096]].astype(np.float64)
+            out[a:a + 4096] = (d * d).sum(1)
+        return out
+
+    slack = lambda t: t * (1 + 1e-6) + 1e-12  # noqa: E731  (rounding of the projected distances)
+    if k is not None:
+        i, j, v = scan(None, min(n_pairs, 4 * k + 64) if wide else k)
+        if wide:
+            bound = np.sort(exact(i, j))[k - 1]            # the k-th closest is at most this
+            i, j, _ = scan(slack(bound), None)
+        v = exact(i, j) if wide else _exact_direct(f, i, j, v)
+        top = np.lexsort((j, i, v))[:k]
+    else:
+        i, j, v = scan(slack(below) if wide else below, None)
+        v = exact(i, j) if wide else _exact_direct(f, i, j, v)
+        top = np.lexsort((j, i, v))
+        top = top[v[top] < below]
+    return i[top].astype(np.int64), j[top].astype(np.int64), v[top]
+
+
+def _exact_direct(f: np.ndarray, i: np.ndarray, j: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The candidates' distances by direct differences (float64), for the ordering near ties."""
+    if not len(i):
+        return v
+    d = f[i].astype(np.float64) - f[j].astype(np.float64)
+    return (d * d).sum(1)
+
+
+def _project(f: np.ndarray, rank: int, seed: int) -> np.ndarray:
+    """Coordinates of ``f`` on an orthonormal basis of (nearly) its top ``rank`` principal directions (a randomised
+    range finder with two power iterations), float64: their squared distances are lower bounds of ``f``'s, since an
+    orthogonal projection never lengthens a difference; the closer the basis to the principal one, the tighter."""
+    import torch
+
+    x = torch.as_tensor(np.asarray(f, dtype=np.float32))
+    xc = x - x.mean(0, keepdim=True)
+    omega = torch.randn(x.shape[1], rank, generator=torch.Generator().manual_seed(seed))
+    y = xc @ omega
+    for _ in range(2):
+        y = xc @ (xc.T @ torch.linalg.qr(y)[0])
+    q = torch.linalg.qr(xc.T @ torch.linalg.qr(y)[0])[0]   # [F, rank], orthonormal columns
+    return (x @ q).double().numpy()
+
+
 @dataclass(frozen=True)
 class Threshold:
-    """A collision threshold ``τ`` (a pair is a collision when its distance is < ``τ``) and how it was set.
+    """A collision threshold ``τ`` (a pair is a collision when its distance is < ``τ``), how it was set, and how
+    often real batches collide at it on images the calibration never saw.
 
-    ``tau``: in units of the distance (MSE on the model scale, or LPIPS). ``alpha``: target false-collision
-    rate; ``achieved``: the fraction of reference batches of size ``s`` that collide at ``tau`` (≤ alpha).
+    Calibration (`calibrate_threshold`): the rate α is a property of the data, ``P(a batch of s i.i.d. real images
+    holds a pair closer than τ) = 1 − (1 − F(τ))^{s(s−1)/2}`` (pairs taken as independent), with ``F(τ)`` the
+    probability that two independent real images lie closer than ``τ``. ``F`` is estimated from *all* pairs of a
+    calibration pool of ``n_calibration`` real images, and ``τ`` is the distance of its ``(k+1)``-th closest pair with
+    ``k = ⌊f* · N(N−1)/2⌋`` pairs below it, ``f* = 1 − (1 − α)^{2/(s(s−1))}``. (Nested batches of one small pool, the
+    old rule, put the pool's own closest pair in a fixed share of the batches, so τ was that pair's distance and the
+    reference pool could not collide at all.)
+
+    Attributes:
+        tau: in units of the distance (MSE on the model scale, or the perceptual distance).
+        alpha: target false-collision rate at batch size ``s``.
+        achieved: the rate at ``τ`` on the calibration pool (``≤ alpha``).
+        n_below, expected_below: calibration pairs closer than ``τ`` and ``f* · N(N−1)/2``; fewer than
+            `MIN_CALIBRATION_PAIRS` means the pool is too small to set τ for this α and s.
+        n_calibration: the calibration pool's size.
+        heldout_*: the same rate measured on a further held-out pool of ``n_heldout`` real images (`heldout_rate`):
+            ``heldout_rate`` from its pairs, with a ``confidence`` interval from the Poisson count of its pairs closer
+            than τ (``heldout_below``), and ``heldout_batches`` the share of random batches of ``s`` drawn from it
+            that collide.
     """
 
     tau: float
     alpha: float
     s: int
     achieved: float
-    n_batches: int
-    n_reference: int
+    n_below: int
+    expected_below: float
+    n_calibration: int
+    heldout_rate: float = math.nan
+    heldout_low: float = math.nan
+    heldout_high: float = math.nan
+    heldout_below: int = -1
+    n_heldout: int = 0
+    heldout_batches: float = math.nan
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the calibration pool held enough close pairs to set τ for α at s."""
+        return self.expected_below >= MIN_CALIBRATION_PAIRS
+
+    @property
+    def holds(self) -> bool:
+        """Whether α lies within the held-out rate's interval (False when no held-out pool was measured)."""
+        return bool(self.heldout_low <= self.alpha <= self.heldout_high)
 
     def describe(self, distance: str = "L2") -> str:
         """One sentence for a caption."""
-        return (f"collision: a pair closer than τ = {self.tau:.4g} ({distance}), the {self.alpha:g}-quantile of the "
-                f"closest-pair distance in {self.n_batches} random batches of {self.s} training images "
-                f"(pool {self.n_reference}); {100 * self.achieved:.1f}% of those batches collide at τ")
+        out = (f"collision: a pair closer than τ = {self.tau:.4g} ({distance}), set so that a batch of {self.s} real "
+               f"images collides with probability α = {self.alpha:g}, from all pairs of {self.n_calibration} "
+               f"calibration images ({self.n_below} pairs below τ, {self.expected_below:.1f} expected)")
+        if self.n_heldout:
+            out += (f"; on {self.n_heldout} held-out real images the rate is {self.heldout_rate:.3g} "
+                    f"[{self.heldout_low:.3g}, {self.heldout_high:.3g}] ({self.heldout_below} pairs below τ)")
+        return out
 
 
-def calibrate_threshold(reference_batch_min: np.ndarray, alpha: float = 0.05, s: int | None = None,
-                        n_reference: int = 0) -> Threshold:
-    """``τ`` such that at most a fraction ``alpha`` of batches of ``s`` training images hold a collision.
+MIN_CALIBRATION_PAIRS = 5
+"""Fewer expected calibration pairs below τ than this: the pool cannot set τ for the asked α and s (flagged)."""
 
-    ``reference_batch_min``: `batch_min_distances` of a pool of ``n_reference`` training images;
-    ``s``: the batch size it is calibrated at (default: the largest, ``s_max``). With the sorted
-    closest-pair distances ``m_(1) ≤ … ≤ m_(B)`` and ``k = ⌊α B⌋``, ``τ = m_(k+1)``: exactly the batches
-    with ``m < τ`` collide, at most ``k`` of them (fewer with ties). ``α`` is the false-collision rate of
-    the test at ``s``; a smaller ``α`` gives fewer false collisions and a less sensitive test.
+
+def _pairs(n: int | float) -> float:
+    return n * (n - 1) / 2
+
+
+def calibrate_threshold(calibration: np.ndarray, alpha: float = 0.05, s: int = 2) -> Threshold:
+    """``τ`` at which a batch of ``s`` real images collides with probability (at most) ``alpha`` (see `Threshold`).
+
+    ``calibration``: features ``[N, F]`` of real images (`ganaudit.audits.features.distance_features`), none of
+    which the test's reference or held-out pools hold.
     """
-    m = np.asarray(reference_batch_min, dtype=np.float64)
-    if m.ndim != 2 or m.shape[1] < 3:
-        raise ValueError(f"reference_batch_min must be [n_batches, s_max + 1] with s_max ≥ 2, got shape {m.shape}")
-    if not 0 <= alpha < 1:
-        raise ValueError(f"alpha must lie in [0, 1), got {alpha}")
-    s = m.shape[1] - 1 if s is None else int(s)
-    if not 2 <= s < m.shape[1]:
-        raise ValueError(f"s must lie in [2, {m.shape[1] - 1}], got {s}")
-    col = np.sort(m[:, s])
-    tau = float(col[int(math.floor(alpha * len(col)))])
-    return Threshold(tau, float(alpha), s, float(np.mean(m[:, s] < tau)), len(col), int(n_reference))
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    n = len(calibration)
+    if s < 2 or n < 3:
+        raise ValueError(f"calibration needs s ≥ 2 and a pool of ≥ 3 images, got s = {s}, {n} images")
+    f_star = -math.expm1(math.log1p(-alpha) / _pairs(s))
+    expected = f_star * _pairs(n)
+    k = int(math.floor(expected))
+    _, _, v = pair_tail(calibration, k=k + 1)
+    tau = float(v[k])
+    below = int(np.sum(v < tau))
+    return Threshold(tau, float(alpha), int(s), batch_rate(below / _pairs(n), s), below, expected, n)
+
+
+def batch_rate(pair_probability: float | np.ndarray, s: int) -> float | np.ndarray:
+    """``1 − (1 − F)^{s(s−1)/2}``: the probability that a batch of ``s`` i.i.d. images holds a pair closer than τ
+    when two images are closer with probability ``F`` (pairs taken as independent)."""
+    return -np.expm1(_pairs(s) * np.log1p(-np.asarray(pair_probability, dtype=np.float64)))
+
+
+def heldout_rate(threshold: Threshold, heldout: np.ndarray, n_batches: int = 2000, confidence: float = 0.95,
+                 seed: int = 0) -> Threshold:
+    """``threshold`` with its false-collision rate measured on a held-out pool of real images (features ``[N, F]``).
+
+    The rate from the pool's pairs (`batch_rate` of the share of pairs closer than τ) with an exact Poisson
+    interval on that count, and, as a check of the pairs' independence, the share of ``n_batches`` random batches
+    of ``s`` images of the pool (without replacement) that hold one of those pairs.
+    """
+    from scipy.stats import chi2
+
+    n, s = len(heldout), threshold.s
+    if n < s:
+        raise ValueError(f"the held-out pool has {n} images; the batch size is {s}")
+    i, j, _ = pair_tail(heldout, below=threshold.tau)
+    m = len(i)
+    a = 1 - confidence
+    lo = 0.0 if m == 0 else chi2.ppf(a / 2, 2 * m) / 2
+    hi = chi2.ppf(1 - a / 2, 2 * m + 2) / 2
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(n_batches):
+        inside = np.zeros(n, dtype=bool)
+        inside[rng.choice(n, s, replace=False)] = True
+        hits += bool(np.any(inside[i] & inside[j]))
+    rate = lambda c: float(batch_rate(min(c / _pairs(n), 1.0), s))  # noqa: E731
+    return dataclasses.replace(threshold, heldout_rate=rate(m), heldout_low=rate(lo), heldout_high=rate(hi),
+                               heldout_below=m, n_heldout=n, heldout_batches=hits / n_batches)
 
 
 def _wilson(c: np.ndarray, n: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -305,7 +481,7 @@ def fit_support(curve: pd.DataFrame, n_pool: int, confidence: float = 0.95, n_bo
 @dataclass(frozen=True)
 class BirthdayResult:
     """`birthday_paradox_test` output. ``curves``: `collision_curve` rows with a ``group`` column
-    (``"samples"``, ``"training"``) and ``p_model`` (the fitted ``P_K̂(s)``); ``estimates``:
+    (``"samples"``, ``"reference"``: held-out real images) and ``p_model`` (the fitted ``P_K̂(s)``); ``estimates``:
     `SupportEstimate` per group; ``pairs``: `closest_pairs` of the sample pool."""
 
     threshold: Threshold
@@ -317,58 +493,75 @@ class BirthdayResult:
         return pd.DataFrame([{"group": g, **e.as_row()} for g, e in self.estimates.items()])
 
 
-def birthday_paradox_test(sample_distances: np.ndarray, training_distances: np.ndarray, sizes: Sequence[int],
-                          alpha: float = 0.05, n_batches: int = 500, confidence: float = 0.95,
-                          n_bootstrap: int = 200, n_pairs: int = 16, seed: int = 0) -> BirthdayResult:
-    """The whole test: ``τ`` from the training pool at the largest size, curves and estimates for both pools.
+POOLS = {"samples": "samples", "reference": "held-out real images"}
+"""A birthday test's two pools, as the curves name them (keys) and as the table does (values)."""
 
-    ``sample_distances``/``training_distances``: `pairwise_distances` of the model's samples and of
-    training images (one distance, same units); ``sizes``: batch sizes ``s`` (≥ 2, ≤ both pool sizes).
-    A support ``K`` shows as ``P ≈ ½`` at ``s ≈ 1.18 √K``: sizes up to a few hundred, from pools of a
-    few thousand, resolve ``K`` up to ~10⁵ (MNIST digits 0–2: 2000 images per pool, ``s`` ≤ 400).
+
+def birthday_paradox_test(sample_distances: np.ndarray, reference_distances: np.ndarray, threshold: Threshold,
+                          sizes: Sequence[int], n_batches: int = 500, confidence: float = 0.95,
+                          n_bootstrap: int = 200, n_pairs: int = 16, seed: int = 0) -> BirthdayResult:
+    """Curves and support estimates of the model's samples and of held-out real images at one calibrated ``τ``.
+
+    ``sample_distances``/``reference_distances``: `pairwise_distances` of the model's samples and of real images
+    none of which calibrated ``threshold`` (`calibrate_threshold`), one distance, same units; ``sizes``: batch
+    sizes ``s`` (≥ 2, ≤ both pool sizes). Both pools go through the same nested batches, so the real images'
+    estimate is what the same test says of the data itself: the verdict compares the two. A support ``K`` shows as
+    ``P ≈ ½`` at ``s ≈ 1.18 √K``: sizes up to a few hundred, from pools of a few thousand, resolve ``K`` up to ~10⁵.
     """
     sizes = sorted({int(v) for v in sizes})
     if not sizes:
         raise ValueError("sizes must name at least one batch size")
     s_max = sizes[-1]
-    out_min, est, curves = {}, {}, []
-    for g, (d, sd) in {"samples": (sample_distances, seed), "training": (training_distances, seed + 1)}.items():
+    est, curves = {}, []
+    for g, (d, sd) in {"samples": (sample_distances, seed), "reference": (reference_distances, seed + 1)}.items():
         d = check_square(d)
         if d.shape[0] < s_max:
             raise ValueError(f"{g} pool has {d.shape[0]} images; the largest batch size is {s_max}")
-        out_min[g] = (batch_min_distances(d, s_max, n_batches, sd), d.shape[0])
-    thr = calibrate_threshold(out_min["training"][0], alpha, s_max, out_min["training"][1])
-    for g, (m, n_pool) in out_min.items():
-        cur = collision_curve(m, sizes, thr.tau, confidence)
-        est[g] = fit_support(cur, n_pool, confidence, n_bootstrap, seed + 2)
+        cur = collision_curve(batch_min_distances(d, s_max, n_batches, sd), sizes, threshold.tau, confidence)
+        est[g] = fit_support(cur, d.shape[0], confidence, n_bootstrap, seed + 2)
         curves.append(cur.assign(group=g, p_model=collision_probability(est[g].k_hat, cur["s"].to_numpy())))
-    return BirthdayResult(thr, pd.concat(curves, ignore_index=True), est, closest_pairs(sample_distances, n_pairs, thr.tau))
+    return BirthdayResult(threshold, pd.concat(curves, ignore_index=True), est,
+                          closest_pairs(sample_distances, n_pairs, threshold.tau))
 
 
 # ---------------------------------------------------------------------------------------------- pipeline stage
 
-THRESHOLD_FIELDS = ("tau", "alpha", "s", "achieved", "n_batches", "n_reference")
+THRESHOLD_FIELDS = tuple(f.name for f in dataclasses.fields(Threshold))
 """The `Threshold` fields, in the order of a support artifact's ``{distance}/threshold``."""
 
 
-def support_audit(samples: Tensor, reference: Tensor, perceptual: Perceptual, params: Mapping[str, Any],
-                  seed: int) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame]:
+def _features(x: Tensor, metric: Perceptual | None) -> np.ndarray:
+    """`distance_features`, in float32 for a large pool under a wide embedding (half the memory; `pair_tail`
+    measures its candidates in float64)."""
+    if metric is None:
+        return distance_features(x)
+    return metric.embed(x).float().cpu().numpy()
+
+
+def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldout: Tensor, perceptual: Perceptual,
+                  params: Mapping[str, Any], seed: int, reference_name: str = "test images"
+                  ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame]:
     """The pipeline's support stage: `birthday_paradox_test` under L2 and ``perceptual``.
 
     Args:
         samples: ``[N, C, H, W]`` model samples (model scale), the pool batches are drawn from.
-        reference: ``[M, C, H, W]`` training images (model scale): τ is calibrated on them and their own curve
-            is the reference (what the test resolves; ``K̂ ≈ s_max² / (2 ln(1/(1−α)))`` by construction).
+        reference: ``[M, C, H, W]`` held-out real images (the test images where the run has them): the same test
+            on them is what the verdict compares the samples with.
+        calibration: real images τ is calibrated on (all their pairs; `calibrate_threshold`), none in ``reference``
+            or ``heldout``.
+        heldout: further real images on which the false-collision rate at τ is measured (`heldout_rate`).
         params: ``beyond.support`` (sizes, alpha, n_batches, confidence, n_bootstrap, n_pairs).
 
     Returns:
         ``(tree, group_attrs, table)`` for `ganaudit.artifacts.store.write`. Per distance key: ``curves`` (s,
-        n_collisions, p_collision, p_low, p_high, p_model, group ∈ {samples, training}), ``estimates``, ``pairs``
-        (i, j, distance, collision) and ``pair_images`` uint8 ``[k, 2, C, H, W]``; ``table``: one row per
-        distance and pool with K̂, its interval, s at P = ½ (``s_half``), τ and how it was calibrated.
+        n_collisions, p_collision, p_low, p_high, p_model, group ∈ {samples, reference}), ``estimates``, ``pairs``
+        (i, j, distance, collision), ``pair_images`` uint8 ``[k, 2, C, H, W]`` and ``threshold`` (`THRESHOLD_FIELDS`);
+        ``table``: one row per distance and pool with K̂, its interval, s at P = ½ (``s_half``), τ, α and the
+        false-collision rate achieved on the held-out real images.
     """
     sizes = sorted({int(s) for s in params["sizes"]})
-    for what, pool, key in (("model samples", samples, "n_samples"), ("training images", reference, "n_reference")):
+    for what, pool, key in (("model samples", samples, "n_samples"), (reference_name, reference, "n_reference"),
+                            ("held-out training images", heldout, "n_heldout")):
         if len(pool) < sizes[-1]:
             raise ValueError(f"config: beyond.support.sizes: the largest batch size {sizes[-1]} exceeds the pool of "
                              f"{len(pool)} {what} (beyond.support.{key}, or the images available)")
@@ -379,28 +572,32 @@ def support_audit(samples: Tensor, reference: Tensor, perceptual: Perceptual, pa
     names = {}
     for key, metric in (("l2", None), ("perceptual", perceptual)):
         name = names[key] = "L2" if metric is None else metric.name
+        thr = calibrate_threshold(_features(calibration, metric), params["alpha"], sizes[-1])
+        thr = heldout_rate(thr, _features(heldout, metric), params.get("heldout_batches", 2000),
+                           params["confidence"], seed + 3)
         ds = pairwise_distances(distance_features(samples, metric))
         dr = pairwise_distances(distance_features(reference, metric))
-        res = birthday_paradox_test(ds, dr, sizes, alpha=params["alpha"], n_batches=params["n_batches"],
+        res = birthday_paradox_test(ds, dr, thr, sizes, n_batches=params["n_batches"],
                                     confidence=params["confidence"], n_bootstrap=params["n_bootstrap"],
                                     n_pairs=params["n_pairs"], seed=seed)
         del ds, dr
-        thr = res.threshold
+        n_pool = {"samples": len(samples), "reference": len(reference)}
         frames[f"{key}/curves"] = res.curves
-        frames[f"{key}/estimates"] = res.estimates_frame().assign(
-            n_pool=[len(samples) if g == "samples" else len(reference) for g in res.estimates])
+        frames[f"{key}/estimates"] = res.estimates_frame().assign(n_pool=[n_pool[g] for g in res.estimates])
         frames[f"{key}/pairs"] = res.pairs
         tree.setdefault(key, {})["pair_images"] = pair_images(u8, res.pairs.i.to_numpy(), res.pairs.j.to_numpy())
-        tree[key]["threshold"] = np.array([getattr(thr, f) for f in THRESHOLD_FIELDS], dtype=np.float64)
+        tree[key]["threshold"] = np.array([float(getattr(thr, f)) for f in THRESHOLD_FIELDS], dtype=np.float64)
         for pool, est in res.estimates.items():
-            rows.append({"distance": name, "pool": "samples" if pool == "samples" else "training images",
-                         "n_pool": len(samples) if pool == "samples" else len(reference),
+            rows.append({"distance": name, "pool": POOLS[pool], "n_pool": n_pool[pool],
                          "k_hat": est.k_hat, "k_low": est.k_low, "k_high": est.k_high, "confidence": est.confidence,
                          "s_half": est.s_half, "s_half_squared": est.s_half_squared, "n_collisions": est.n_collisions,
-                         "n_batches": thr.n_batches, "s_max": sizes[-1], "tau": thr.tau, "alpha": thr.alpha,
-                         "false_collision_rate": thr.achieved,
-                         "calibration": f"{thr.alpha:g}-quantile of the closest pair in {thr.n_batches} batches of "
-                                        f"{thr.s} of {thr.n_reference} training images",
+                         "n_batches": params["n_batches"], "s_max": sizes[-1], "tau": thr.tau, "alpha": thr.alpha,
+                         "false_collision_rate": thr.heldout_rate, "false_collision_low": thr.heldout_low,
+                         "false_collision_high": thr.heldout_high, "false_collision_batches": thr.heldout_batches,
+                         "alpha_holds": thr.holds, "n_heldout": thr.n_heldout,
+                         "calibration_rate": thr.achieved, "calibration_pairs": thr.n_below,
+                         "calibrated": thr.calibrated, "n_calibration": thr.n_calibration,
+                         "reference_images": reference_name, "calibration": thr.describe(name),
                          "interval": est.interval})
     table = pd.DataFrame(rows)
     frames["table"] = table
@@ -411,19 +608,43 @@ def support_audit(samples: Tensor, reference: Tensor, perceptual: Perceptual, pa
     return ftree, gattrs, table
 
 
+def real_pools(train: Tensor, test: Tensor | None, params: Mapping[str, Any], seed: int
+               ) -> tuple[Tensor, Tensor, Tensor, str]:
+    """The support test's real pools, disjoint: ``(calibration, heldout, reference, reference name)``.
+
+    A random split (``seed``) of the training images gives ``n_calibration`` images to calibrate τ on and
+    ``n_heldout`` to measure its false-collision rate on; the reference pool is the first ``n_reference`` test
+    images, or, without a test group, the next ``n_reference`` training images of the split.
+    """
+    n_cal, n_held, n_ref = (int(params[k]) for k in ("n_calibration", "n_heldout", "n_reference"))
+    need = n_cal + n_held + (0 if test is not None else n_ref)
+    if len(train) < need:
+        raise ValueError(f"config: beyond.support: n_calibration + n_heldout{'' if test is not None else ' + n_reference'}"
+                         f" = {need} training images are needed; the run has {len(train)}")
+    if test is not None and len(test) < n_ref:
+        raise ValueError(f"config: beyond.support.n_reference = {n_ref} exceeds the run's {len(test)} test images")
+    order = np.random.default_rng(seed).permutation(len(train))
+    cal, held = train[order[:n_cal]], train[order[n_cal:n_cal + n_held]]
+    if test is not None:
+        return cal, held, test[:n_ref], "test images"
+    return cal, held, train[order[n_cal + n_held:need]], "held-out training images"
+
+
 def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
-    """The support audit of one model (registry entry ``support``): a pool of its samples against the first
-    ``n_reference`` training images, under L2 and the run's perceptual distance (`support_audit`)."""
+    """The support audit of one model (registry entry ``support``): a pool of its samples against held-out real
+    images, under L2 and the run's perceptual distance, τ calibrated on other real images (`support_audit`)."""
     from ganaudit.data.images import to_model_scale
     from ganaudit.manifold.distances import perceptual_from_config
 
     p = params["support"]
     G = inputs.generator()
     train = inputs.group("train")
+    test = inputs.group("test")
     pool = model_pool(G, p["n_samples"], inputs.seed, train.labels)
-    reference = to_model_scale(train.images[:p["n_reference"]])
+    cal, held, ref, ref_name = real_pools(to_model_scale(train.images),
+                                          None if test is None else to_model_scale(test.images), p, inputs.seed)
     perceptual = perceptual_from_config(params["perceptual"], inputs.device)
-    tree, group_attrs, table = support_audit(pool.images.float(), reference, perceptual, p, inputs.seed)
+    tree, group_attrs, table = support_audit(pool.images.float(), ref, cal, held, perceptual, p, inputs.seed, ref_name)
     return StageOutput(tree, group_attrs, attrs=dict(perceptual_metric=perceptual.name,
                                                      perceptual_backend=perceptual.backend),
                        log=table.drop(columns=["calibration", "interval"]).to_string())

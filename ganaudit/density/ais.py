@@ -336,6 +336,19 @@ def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: 
     return out
 
 
+def independent_check(config: AISConfig, seed: int, smc_scaled: int = 0) -> AISConfig:
+    """``config`` for an error-bar re-estimate that searches on its own: its own pool of candidate latents (a search
+    seed drawn from ``seed``, never the run's `ganaudit.density.posterior.SEARCH_SEED`) and, for budgets above the
+    run's (`AISConfig.scaled`), a tempered SMC search with ``smc_scaled`` particles per unit of budget (0: none). The
+    caller also leaves out the inversion's latents, so the re-estimate's restarts are its own too."""
+    s = config.search
+    search_seed = int(np.random.default_rng([seed, 17]).integers(2**31 - 1))
+    if search_seed == s.search_seed:
+        search_seed += 1
+    return dataclasses.replace(config, search=dataclasses.replace(s, search_seed=search_seed,
+                                                                  smc_scaled=max(s.smc_scaled, int(smc_scaled))))
+
+
 def reestimate_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: float, config: AISConfig,
                      factors: list[float], seed: int, device: str | torch.device, latents: np.ndarray | None = None,
                      exact_when_known: bool = False) -> dict[str, np.ndarray]:
@@ -357,4 +370,4 @@ def reestimate_group(generator: Generator, group: ImageGroup, group_name: str, s
 
 
 __all__ = ["AISConfig", "AISResult", "PRESETS", "SCHEDULES", "STARTS", "ais_group", "ais_log_likelihood",
-           "reestimate_group", "betas_of", "config_from_params", "cost", "make_loglik", "schedule"]
+           "independent_check", "reestimate_group", "betas_of", "config_from_params", "cost", "make_loglik", "schedule"]

@@ -10,8 +10,15 @@ established only when it exceeds both groups' error bars (`ganaudit.findings`). 
 ladder of factors are the paper's Fig 9, for every group. The re-estimates themselves are made by
 `ganaudit.density.ais.reestimate_group`; this module holds the arithmetic on them (no torch).
 
+The re-estimates search on their own (`ganaudit.density.ais.independent_check`): their own pool of candidate
+latents, their own restarts (not the inversion's latents the run started from) and a tempered SMC search, so a
+posterior basin the run's search missed is not simply missed again.
+
 The error bar is itself a lower bound on the error: a run ``factor`` times longer can still be short of the
-truth. It is the honest, measured part of the error; `ganaudit.density.bdmc` bounds the rest on simulated data only.
+truth. A group's mean over ``n`` images has a second error, the sampling error of the images: `bootstrap_se` (the
+standard error of the mean, by bootstrap over the images) — on real images it is often the larger one. A difference
+between two groups is established only when it exceeds both groups' error bars *and* ``SE_Z`` standard errors of the
+difference of their means (`established`), and the findings page says which of the two decided.
 """
 
 from __future__ import annotations
@@ -43,4 +50,31 @@ def exceeds(margin: float, *error_bars: float) -> bool:
     return bool(np.isfinite(margin) and np.all(np.isfinite(bars)) and np.all(abs(margin) > bars))
 
 
-__all__ = ["changes", "exceeds", "summarise"]
+SE_Z = 2.0
+"""Standard errors of a difference of group means that a lead must exceed (two-sided ~95 % for a normal mean)."""
+
+
+def bootstrap_se(values: np.ndarray, n_boot: int = 2000, seed: int = 0) -> float:
+    """Standard error of the mean of ``values`` by bootstrap over them (NaN below two values)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    return float(v[rng.integers(len(v), size=(n_boot, len(v)))].mean(1).std(ddof=1))
+
+
+def established(margin: float, bars: tuple[float, float], ses: tuple[float, float]) -> tuple[bool, str, float]:
+    """Whether a lead ``margin`` (nats) of one group over another is established: larger than both groups'
+    estimator error bars (`exceeds`) and than `SE_Z` standard errors of the difference of their means
+    (``√(se₁² + se₂²)``). Returns ``(established, what decides, threshold)``: the larger of the two thresholds decides
+    (``"error bar"`` or ``"sampling error"``); a NaN anywhere never establishes."""
+    bar = float(np.max(bars)) if np.all(np.isfinite(bars)) else float("nan")
+    se = SE_Z * float(np.hypot(*ses)) if np.all(np.isfinite(ses)) else float("nan")
+    if not (np.isfinite(bar) and np.isfinite(se)):
+        return False, "an unmeasured error", float("nan")
+    decides, threshold = ("sampling error", se) if se >= bar else ("error bar", bar)
+    return bool(exceeds(margin, *bars) and abs(margin) > se), decides, threshold
+
+
+__all__ = ["SE_Z", "bootstrap_se", "changes", "established", "exceeds", "summarise"]

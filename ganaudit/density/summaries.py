@@ -62,12 +62,16 @@ def per_image(lls: Runs, patch: int) -> pd.DataFrame:
 
 
 def ll_per_group(per_image_table: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
-    """Mean, median and spread of ``log p(x)`` per (model, group), with the group's error bar: the median and the
-    largest change of its re-estimated images at the larger budget (`ganaudit.density.errorbars.summarise`)."""
+    """Mean, median and spread of ``log p(x)`` per (model, group), with the group's two errors: the sampling error
+    of its mean (``se_mean_nats``, bootstrap over its images, `ganaudit.density.errorbars.bootstrap_se`) and the
+    estimator's error bar, the median and the largest change of its re-estimated images at the larger budget
+    (`ganaudit.density.errorbars.summarise`)."""
     groups = (per_image_table.groupby(["model", "group"], sort=False)
               .agg(n_images=("log_px", "size"), mean_log_px=("log_px", "mean"), median_log_px=("log_px", "median"),
                    std_log_px=("log_px", "std"), mean_bits_per_dim=("bits_per_dim", "mean"),
                    mean_patch_cv=("patch_cv", "mean")).reset_index())
+    se = per_image_table.groupby(["model", "group"], sort=False)["log_px"].agg(errorbars.bootstrap_se)
+    groups["se_mean_nats"] = [se[(m, g)] for m, g in zip(groups.model, groups.group)]
     bars = errorbars.summarise(checks) if len(checks) else pd.DataFrame(
         columns=["model", "group", "check_images", "error_median_nats", "error_max_nats"])
     return groups.merge(bars, on=["model", "group"], how="left")

@@ -22,7 +22,7 @@ from ganaudit.plots.style import (apply_style, finish, finite_log10, group_colou
 
 __all__ = ["support_collisions", "memorisation_distances", "coverage_histograms", "latent_sweep_psnr"]
 
-POOL_NAMES = {"samples": "model samples", "training": "training images"}
+POOL_NAMES = {"samples": "model samples", "reference": "held-out real images"}
 
 
 def _fmt_k(k: float) -> str:
@@ -48,21 +48,23 @@ def support_collisions(model: str, curves: Mapping[str, pd.DataFrame], estimates
                        thresholds: Mapping[str, Mapping[str, float]], pairs: Mapping[str, pd.DataFrame],
                        pair_images: Mapping[str, np.ndarray], n_examples: int, notes: Sequence[str] = ()) -> Figure:
     """The birthday-paradox test of one model: per distance (columns), the fraction of random batches of ``s``
-    images holding a pair closer than τ against ``s`` for the model's samples and the training images (points,
-    Wilson intervals), the fitted ``P_K̂(s)`` of the samples (line) and α (dotted); below, the closest sample
-    pairs (``*``: closer than τ).
+    images holding a pair closer than τ against ``s`` for the model's samples and held-out real images (points,
+    Wilson intervals), the fitted ``P_K̂(s)`` of the samples (line), α (dotted) and the false-collision rate measured
+    at τ on further held-out real images (a cross with its interval, at the calibration size); below, the closest
+    sample pairs (``*``: closer than τ).
 
     Args:
-        curves: distance → `ganaudit.audits.support.collision_curve` rows with ``group`` ∈ {samples, training}.
+        curves: distance → `ganaudit.audits.support.collision_curve` rows with ``group`` ∈ {samples, reference}.
         estimates: distance → rows ``group``, ``k_hat``, ``k_low``, ``k_high``, ``confidence``.
-        thresholds: distance → ``tau``, ``alpha``, ``s`` (size τ was calibrated at), ``n_reference``.
+        thresholds: distance → the `ganaudit.audits.support.Threshold` fields (``tau``, ``alpha``, ``s``,
+            ``heldout_rate`` …).
         pairs: distance → ``i``, ``j``, ``distance``, ``collision``; pair_images: distance → uint8 ``[k, 2, C, H, W]``.
     """
     from ganaudit.audits.support import collision_probability
 
     names = list(curves)
     colours = group_colours(["generated", "train"])
-    colour = {"samples": colours["generated"], "training": colours["train"]}
+    colour = {"samples": colours["generated"], "reference": colours["train"]}
     with apply_style():
         fig = new_figure(max(7.0, 5.2 * len(names)), 7.4)
         axes = fig.subplots(2, max(1, len(names)), squeeze=False, height_ratios=[3, 1.6])
@@ -70,7 +72,7 @@ def support_collisions(model: str, curves: Mapping[str, pd.DataFrame], estimates
             ax, grid = axes[0, col], axes[1, col]
             cur, est = curves[name], estimates[name].set_index("group")
             thr = thresholds[name]
-            for g in ("samples", "training"):
+            for g in ("samples", "reference"):
                 sub = cur[cur.group == g].sort_values("s")
                 if sub.empty:
                     continue
@@ -85,17 +87,22 @@ def support_collisions(model: str, curves: Mapping[str, pd.DataFrame], estimates
                 ax.plot(s, collision_probability(k, s), color=colour["samples"], lw=1.2,
                         label=f"fit P_K(s), K̂ = {_fmt_k(k)}")
             ax.axhline(thr["alpha"], color="0.3", ls=":", lw=1, label=f"α = {thr['alpha']:g} (τ set at s = {int(thr['s'])})")
+            if np.isfinite(thr.get("heldout_rate", np.nan)):
+                r = thr["heldout_rate"]
+                ax.errorbar([thr["s"]], [r], yerr=[[r - thr["heldout_low"]], [thr["heldout_high"] - r]], fmt="x",
+                            ms=7, capsize=3, color="0.2",
+                            label=f"false collisions, {int(thr['n_heldout'])} held-out real images: {r:.3f}")
             ax.set_ylim(-0.03, 1.03)
             ax.set_xlabel("batch size s")
             ax.set_ylabel("fraction of batches with a pair closer than τ")
             e = est.loc["samples"] if "samples" in est.index else None
-            t = est.loc["training"] if "training" in est.index else None
+            t = est.loc["reference"] if "reference" in est.index else None
             head = f"{name}\nτ = {thr['tau']:.3g}"
             if e is not None:
                 head += (f"; samples K̂ = {_fmt_k(e.k_hat)} [{_fmt_k(e.k_low)}, {_fmt_k(e.k_high)}]"
                          f" ({100 * e.confidence:g} %)")
             if t is not None:
-                head += f"\ntraining K̂ = {_fmt_k(t.k_hat)} [{_fmt_k(t.k_low)}, {_fmt_k(t.k_high)}]"
+                head += f"\nheld-out real K̂ = {_fmt_k(t.k_hat)} [{_fmt_k(t.k_low)}, {_fmt_k(t.k_high)}]"
             ax.set_title(head)
             ax.legend(loc="upper left", frameon=True)
             p = pairs[name]

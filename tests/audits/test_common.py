@@ -76,26 +76,47 @@ def test_model_pool_draws_classes_in_the_data_s_proportions():
     assert common.model_pool(g, 6, seed=1).labels.tolist() == [0, 1, 2, 0, 1, 2]   # no data labels: cycle
 
 
-def test_support_of_a_generator_of_k_images_against_distinct_training_images(perceptual):
+def test_support_of_a_generator_of_k_images_against_held_out_real_images(perceptual):
     rng = np.random.default_rng(0)
     k = 150
     g = Templates(torch.as_tensor(rng.uniform(-1, 1, (k, *SHAPE)), dtype=torch.float32))
     samples = common.model_pool(g, 300, seed=0).images
-    reference = torch.as_tensor(rng.uniform(-1, 1, (300, *SHAPE)), dtype=torch.float32)
-    params = dict(sizes=[5, 10, 20, 30, 40], alpha=0.05, n_batches=200, confidence=0.95, n_bootstrap=50, n_pairs=6)
-    tree, attrs, table = support.support_audit(samples, reference, perceptual, params, seed=0)
+    real = lambda n: torch.as_tensor(rng.uniform(-1, 1, (n, *SHAPE)), dtype=torch.float32)  # noqa: E731
+    train, test = real(1200), real(300)
+    params = dict(sizes=[5, 10, 20, 30, 40], alpha=0.05, n_batches=200, confidence=0.95, n_bootstrap=50, n_pairs=6,
+                  n_calibration=600, n_heldout=600, n_reference=300, heldout_batches=500)
+    cal, held, ref, name = support.real_pools(train, test, params, seed=0)
+    assert name == "test images" and ref is test[:300] or torch.equal(ref, test[:300])
+    tree, attrs, table = support.support_audit(samples, ref, cal, held, perceptual, params, seed=0)
     rows = table.set_index(["distance", "pool"])
-    for name in ("L2", perceptual.name):
-        s, t = rows.loc[(name, "samples")], rows.loc[(name, "training images")]
+    for dist in ("L2", perceptual.name):
+        s, t = rows.loc[(dist, "samples")], rows.loc[(dist, "held-out real images")]
         assert s.k_low <= k <= s.k_high and s.k_high < t.k_low          # exact duplicates: K is recovered
-        assert t.false_collision_rate <= 0.05 and s.n_pool == t.n_pool == 300
+        assert t.calibrated and t.n_calibration == t.n_heldout == 600 and s.n_pool == t.n_pool == 300
+        assert t.false_collision_low <= t.false_collision_rate <= t.false_collision_high
+        assert t.false_collision_rate < 0.2                              # fresh real images at about α
+    thr = dict(zip(support.THRESHOLD_FIELDS, tree["l2"]["threshold"]))
+    assert thr["alpha"] == 0.05 and thr["s"] == 40 and thr["n_calibration"] == 600 and thr["n_heldout"] == 600
     pairs = tree["l2"]["pairs"]
     assert tree["l2"]["pair_images"].shape == (6, 2, *SHAPE) and tree["l2"]["pair_images"].dtype == np.uint8
     np.testing.assert_array_equal(tree["l2"]["pair_images"][:, 0], tree["l2"]["pair_images"][:, 1])  # duplicates
     assert (pairs["distance"] == 0).all() and pairs["collision"].all()
     with pytest.raises(ValueError, match=r"beyond.support.sizes: the largest batch size 400 exceeds the pool of 300 "
                                          r"model samples \(beyond.support.n_samples"):
-        support.support_audit(samples, reference, perceptual, {**params, "sizes": [5, 400]}, seed=0)
+        support.support_audit(samples, ref, cal, held, perceptual, {**params, "sizes": [5, 400]}, seed=0)
+
+
+def test_support_pools_are_disjoint_and_follow_the_seed():
+    train = torch.arange(100.0).view(100, 1, 1, 1)
+    p = dict(n_calibration=40, n_heldout=30, n_reference=20)
+    cal, held, ref, name = support.real_pools(train, None, p, seed=0)
+    ids = [set(x.flatten().tolist()) for x in (cal, held, ref)]
+    assert name == "held-out training images" and [len(i) for i in ids] == [40, 30, 20]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+    assert set(support.real_pools(train, None, p, seed=1)[0].flatten().tolist()) != ids[0]
+    with pytest.raises(ValueError, match=r"beyond.support: n_calibration \+ n_heldout \+ n_reference = 90 training "
+                                         r"images are needed; the run has 50"):
+        support.real_pools(train[:50], None, p, seed=0)
 
 
 def test_memorisation_finds_copies_under_both_distances_and_the_artifact_reads_back(tmp_path, perceptual):

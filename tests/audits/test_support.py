@@ -61,35 +61,100 @@ def test_batch_minimum_over_the_whole_pool_is_the_closest_pair():
     assert (np.diff(m[:, 2:], axis=1) <= 0).all()                      # nested batches: non-increasing
 
 
-def test_threshold_is_the_alpha_quantile_of_batch_minima():
-    m = np.full((100, 4), np.inf)
-    m[:, 3] = np.random.default_rng(0).permutation(100).astype(float)  # closest pairs 0, 1, …, 99
-    thr = support.calibrate_threshold(m, alpha=0.05, n_reference=10)
-    assert thr.tau == 5.0 and thr.achieved == 0.05 and thr.s == 3      # batches 0..4 collide: 5 %
-    assert "τ = 5" in thr.describe() and "0.05-quantile" in thr.describe()
-    assert support.calibrate_threshold(m, alpha=0.0).tau == 0.0        # α = 0: no reference batch collides
+def _feat(x: np.ndarray) -> np.ndarray:
+    return features.distance_features(torch.as_tensor(x).view(-1, 1, 8, 8))
+
+
+def _threshold(alpha: float = 0.05, s: int = 60, n: int = 1500, seed: int = 7):
+    """τ calibrated on ``n`` uniform images (the 'real data' of these tests)."""
+    return support.calibrate_threshold(_feat(np.random.default_rng(seed).uniform(-1, 1, (n, D))), alpha, s)
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_pair_tail_is_exactly_the_closest_pairs_of_the_full_matrix(wide):
+    rng = np.random.default_rng(0)
+    n, f_dim = (300, 1100) if wide else (700, 40)          # wide: screened through a 256-d projection
+    f = rng.standard_normal((n, 30)) @ rng.standard_normal((30, f_dim)) + 0.5 * rng.standard_normal((n, f_dim))
+    f[5] = f[250] + 1e-3                                   # one near-duplicate
+    if wide:
+        f = f.astype(np.float32).astype(np.float64)        # the float32 features of a perceptual embedding
+    i, j = np.triu_indices(n, 1)
+    exact = np.concatenate([((f[a + 1:] - f[a]) ** 2).sum(1) for a in range(n - 1)])   # row-major, as i, j
+    order = np.lexsort((j, i, exact))
+    ti, tj, tv = support.pair_tail(f, k=25, chunk=97)
+    np.testing.assert_array_equal(np.c_[ti, tj], np.c_[i[order[:25]], j[order[:25]]])
+    np.testing.assert_allclose(tv, exact[order[:25]], rtol=1e-9)
+    assert (ti[0], tj[0]) == (5, 250)
+    tau = exact[order[40]]
+    bi, bj, bv = support.pair_tail(f.astype(np.float32) if wide else f, below=tau, chunk=128)  # as stored
+    assert len(bi) == int(np.sum(exact < tau)) == 40 and (bv < tau).all() and (bi < bj).all()
+
+
+def test_threshold_holds_alpha_on_held_out_pools():
+    """The false-collision rate α is a property of the data: τ set on one pool of real images gives the rate α on
+    pools it never saw, by their pairs and by random batches (the old rule, nested batches of one small pool, gave
+    0 on its own pool and 12–42 % on others)."""
+    thr = _threshold(alpha=0.05, s=60, n=1500)
+    assert thr.calibrated and thr.n_below == int(thr.expected_below) and thr.achieved <= 0.05
+    rates = []
+    for seed in range(6):
+        held = support.heldout_rate(thr, _feat(np.random.default_rng(100 + seed).uniform(-1, 1, (1500, D))),
+                                    n_batches=1000, seed=seed)
+        rates += [held.heldout_rate, held.heldout_batches]
+        assert held.heldout_low <= held.heldout_rate <= held.heldout_high and held.n_heldout == 1500
+    assert 0.025 <= np.mean(rates) <= 0.08                  # α = 0.05 on average over unseen pools
+    assert sum(0.025 <= r <= 0.1 for r in rates) >= 10      # and within [α/2, 2α] on most of them
+    assert f"from all pairs of 1500 calibration images ({thr.n_below} pairs below τ" in thr.describe()
+
+
+def test_threshold_rates_follow_the_pairs():
+    f = np.random.default_rng(0).uniform(0, 100, (100, 1))            # distinct pair distances
+    v = np.sort(((f[:, None, 0] - f[None, :, 0]) ** 2)[np.triu_indices(100, 1)])
+    thr = support.calibrate_threshold(f, alpha=0.5, s=10)
+    k = int(np.floor((1 - 0.5 ** (1 / 45)) * 4950))                    # f* · pairs: 75
+    assert thr.n_below == k == 75 and thr.tau == v[k] and thr.expected_below == pytest.approx(75.7, abs=0.1)
+    assert thr.achieved == pytest.approx(1 - (1 - k / 4950) ** 45) and thr.achieved <= 0.5
+    held = support.heldout_rate(thr, f, n_batches=500, seed=0)        # the same pool: the same pairs
+    assert held.heldout_below == k and held.heldout_rate == pytest.approx(thr.achieved)
+    assert held.heldout_low < held.heldout_rate < held.heldout_high and held.holds
+    assert not support.calibrate_threshold(f[:8], alpha=0.05, s=4).calibrated   # too few pairs for this α
+    with pytest.raises(ValueError, match="alpha must lie in"):
+        support.calibrate_threshold(f, alpha=0.0, s=10)
 
 
 def test_support_of_k_equally_likely_images_is_recovered():
     discrete, training, _ = _pools()
-    res = support.birthday_paradox_test(_dist(discrete), _dist(training), sizes=[5, 10, 15, 20, 25, 30, 40, 50, 60],
-                                        n_batches=300, n_bootstrap=200, seed=0)
+    res = support.birthday_paradox_test(_dist(discrete), _dist(training), _threshold(),
+                                        sizes=[5, 10, 15, 20, 25, 30, 40, 50, 60], n_batches=300, n_bootstrap=200, seed=0)
     est = res.estimates["samples"]
     assert est.k_low <= 400 <= est.k_high                               # the interval covers K
     assert 0.8 * 400 < est.k_hat < 1.2 * 400 and est.k_high / est.k_low < 1.6
     assert 20 <= est.s_half <= 28 and est.s_half_model == 24            # P_400(s) = ½ at s ≈ 1.18·√400 = 23.5
     assert est.s_half_squared == pytest.approx(est.s_half ** 2)
-    # the training images' curve stays at ≤ α by construction, far below the samples'
-    tr = res.curves[res.curves.group == "training"]
-    assert tr.p_collision.max() <= 0.05 and res.estimates["training"].k_low > 10 * 400
+    # held-out real images collide at about the false rate α, far below the samples
+    ref = res.curves[res.curves.group == "reference"]
+    assert ref.p_collision.max() <= 0.15 and res.estimates["reference"].k_low > 10 * 400
     # the closest pairs are noisy copies of one image: distance ≈ 2·0.01² per pixel, all collisions
     assert res.pairs.collision.all() and (res.pairs.distance < 4e-4).all() and len(res.pairs) == 16
 
 
+def test_support_interval_covers_k_at_its_stated_rate():
+    """Known answer: pools drawn from K equally likely images; the 95 % interval covers K in ≥ 90 % of draws."""
+    covered = []
+    for rep in range(30):
+        rng = np.random.default_rng(1000 + rep)
+        labels = rng.integers(300, size=200)
+        d = (labels[:, None] != labels[None, :]).astype(np.float64)   # a collision is an exact repeat
+        cur = support.collision_curve(support.batch_min_distances(d, 40, 100, rep), [10, 20, 30, 40], 0.5)
+        est = support.fit_support(cur, 200, 0.95, n_bootstrap=60, seed=rep)
+        covered.append(est.k_low <= 300 <= est.k_high)
+    assert np.mean(covered) >= 0.9
+
+
 def test_a_continuous_distribution_has_no_small_support():
     _, training, continuous = _pools(seed=1)
-    res = support.birthday_paradox_test(_dist(continuous), _dist(training), sizes=[10, 20, 40, 60], n_batches=300,
-                                        alpha=0.05, seed=0)
+    res = support.birthday_paradox_test(_dist(continuous), _dist(training), _threshold(), sizes=[10, 20, 40, 60],
+                                        n_batches=300, seed=0)
     est = res.estimates["samples"]
     assert est.k_low > 10 * 600 and math.isnan(est.s_half)              # collisions only at the false rate α
 
@@ -97,7 +162,7 @@ def test_a_continuous_distribution_has_no_small_support():
 def test_no_collision_gives_an_infinite_estimate_with_a_lower_bound():
     _, training, continuous = _pools(seed=2)
     far = _dist(continuous) * 4                                         # every pair far beyond τ
-    res = support.birthday_paradox_test(far, _dist(training), sizes=[10, 30, 60], n_batches=300, seed=0)
+    res = support.birthday_paradox_test(far, _dist(training), _threshold(), sizes=[10, 30, 60], n_batches=300, seed=0)
     est = res.estimates["samples"]
     assert est.n_collisions == 0 and math.isinf(est.k_hat) and math.isinf(est.k_high)
     pairs = 600 * 599 / 2

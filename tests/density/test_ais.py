@@ -145,3 +145,15 @@ def test_input_errors(ppca, data) -> None:
         ais_log_likelihood(ppca, x[:, :, :4], SIGMA2, config=FAST)
     with pytest.raises(ValueError, match="seed must be"):
         ais_log_likelihood(ppca, x, SIGMA2, config=FAST, seed=np.arange(3))
+
+
+def test_an_independent_check_searches_with_its_own_pool_and_a_tempered_search():
+    from ganaudit.density.ais import PRESETS, independent_check
+    from ganaudit.density.posterior import SEARCH_SEED
+
+    cfg = PRESETS["posterior"]
+    a, b = independent_check(cfg, 123, smc_scaled=8), independent_check(cfg, 124, smc_scaled=8)
+    assert a.search.search_seed != SEARCH_SEED and a.search.search_seed != b.search.search_seed
+    assert a == independent_check(cfg, 123, smc_scaled=8)                    # deterministic in its seed
+    assert a.search.smc_scaled == 8 and a.scaled(4).search.smc_particles == 32 and a.scaled(0.5).search.smc_particles == 0
+    assert dataclasses.replace(a, search=cfg.search) == cfg                  # nothing else changes

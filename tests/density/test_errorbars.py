@@ -32,6 +32,29 @@ def test_a_difference_counts_only_beyond_every_error_bar(margin, bars, expected)
     assert errorbars.exceeds(margin, *bars) is expected
 
 
+def test_bootstrap_standard_error_of_a_mean_matches_its_formula_and_covers():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 50.0, 200)
+    assert errorbars.bootstrap_se(x) == pytest.approx(x.std(ddof=1) / np.sqrt(200), rel=0.05)
+    assert np.isnan(errorbars.bootstrap_se(np.array([1.0])))
+    # coverage: mean ± 2 s.e. holds the true mean (0) in ~95 % of groups of 20 heavy-tailed values
+    hits = [abs(v.mean()) <= 2 * errorbars.bootstrap_se(v, 500, seed=i)
+            for i, v in enumerate(rng.standard_t(4, (300, 20)) * 100)]
+    assert 0.88 <= np.mean(hits) <= 0.99
+
+
+@pytest.mark.parametrize("margin, bars, ses, expected, decides", [
+    (100.0, (10.0, 20.0), (30.0, 40.0), True, "sampling error"),   # 2·50 = 100 ... exceeded? no: equal is not
+    (101.0, (10.0, 20.0), (30.0, 40.0), True, "sampling error"),
+    (90.0, (10.0, 20.0), (30.0, 40.0), False, "sampling error"),
+    (90.0, (85.0, 20.0), (3.0, 4.0), True, "error bar"),
+    (90.0, (95.0, 20.0), (3.0, 4.0), False, "error bar"),
+    (90.0, (5.0, 5.0), (np.nan, 4.0), False, "an unmeasured error")])
+def test_a_lead_is_established_beyond_both_errors(margin, bars, ses, expected, decides):
+    ok, what, threshold = errorbars.established(margin, bars, ses)
+    assert what == decides and ok is (expected and margin != 100.0)
+
+
 def test_log_likelihood_table_carries_the_error_bars():
     per_image = pd.DataFrame({"model": ["gan"] * 4, "group": ["test", "test", "photos", "photos"],
                               "log_px": [-100.0, -120.0, 50.0, 70.0], "bits_per_dim": [-7.0, -7.2, -6.0, -5.9],
@@ -41,6 +64,7 @@ def test_log_likelihood_table_carries_the_error_bars():
     t = summaries.ll_per_group(per_image, checks).set_index("group")
     assert t.loc["test", "mean_log_px"] == -110.0 and t.loc["test", "error_max_nats"] == 4.0
     assert t.loc["test", "error_median_nats"] == 1.0 and t.loc["photos", "check_images"] == 1
+    assert t.loc["test", "se_mean_nats"] == pytest.approx(np.sqrt(50), rel=0.1)  # resampled means -100, -110, -120
     t1 = summaries.table1(per_image, t.reset_index(), {"gan": {"kind": "dcgan"}},
                           {"gan": {"sigma2_unit_scale": 0.01}}, {})
     assert t1.test_ll_nats.iloc[0] == -110.0 and t1.test_ll_error_max_nats.iloc[0] == 4.0

@@ -339,13 +339,14 @@ def test_training_curves_and_samples_one_row_per_class():
 
 def support_inputs():
     curves = pd.DataFrame([{"group": g, "s": s, "p_collision": p, "p_low": max(p - 0.05, 0), "p_high": min(p + 0.05, 1)}
-                           for g, ps in (("samples", [0.1, 0.5, 0.9]), ("training", [0.0, 0.0, 0.02]))
+                           for g, ps in (("samples", [0.1, 0.5, 0.9]), ("reference", [0.0, 0.0, 0.02]))
                            for s, p in zip((10, 20, 40), ps)])
     est = pd.DataFrame([{"group": "samples", "k_hat": 400.0, "k_low": 300.0, "k_high": 550.0, "confidence": 0.95, "n_pool": 100},
-                        {"group": "training", "k_hat": np.inf, "k_low": 9000.0, "k_high": np.inf, "confidence": 0.95,
+                        {"group": "reference", "k_hat": np.inf, "k_low": 9000.0, "k_high": np.inf, "confidence": 0.95,
                          "n_pool": 120}])
     pairs = pd.DataFrame({"i": [0, 1, 2], "j": [5, 6, 7], "distance": [0.001, 0.002, 0.03], "collision": [True, True, False]})
-    thr = {"tau": 0.0123, "alpha": 0.05, "s": 40, "n_reference": 120}
+    thr = {"tau": 0.0123, "alpha": 0.05, "s": 40, "n_calibration": 500, "heldout_rate": 0.06, "heldout_low": 0.03,
+           "heldout_high": 0.1, "n_heldout": 400}
     return curves, est, pairs, thr, u8(6).reshape(3, 2, 1, 8, 8)
 
 
@@ -354,9 +355,9 @@ def test_support_collisions_curves_fit_threshold_and_pairs():
     fig = plots.support_collisions("gan", {"L2": curves}, {"L2": est}, {"L2": thr}, {"L2": pairs}, {"L2": images}, 2)
     ax, grid = fig.axes
     assert fig.get_suptitle() == "Birthday paradox — gan: how many distinct images does the GAN produce?"
-    assert ax.get_title() == "L2\nτ = 0.0123; samples K̂ = 400 [300, 550] (95 %)\ntraining K̂ = ∞ [9e+03, ∞]"
+    assert ax.get_title() == "L2\nτ = 0.0123; samples K̂ = 400 [300, 550] (95 %)\nheld-out real K̂ = ∞ [9e+03, ∞]"
     assert legend(ax) == ["fit P_K(s), K̂ = 400", "α = 0.05 (τ set at s = 40)", "model samples (pool 100)",
-                          "training images (pool 120)"]
+                          "held-out real images (pool 120)", "false collisions, 400 held-out real images: 0.060"]
     (fit,) = [ln for ln in ax.lines if ln.get_label().startswith("fit")]
     s = np.asarray(fit.get_xdata())
     np.testing.assert_allclose(fit.get_ydata(), 1 - np.array([np.prod(1 - np.arange(1, v) / 400) for v in s]), rtol=1e-9)
