@@ -39,7 +39,7 @@ TYPICAL_FRACTION_RATIO = 0.5
 # that holds, does not hold, or cannot be tested; the numbers below decide it.
 
 #: Memorisation: a sample set counts as copying when more of its samples fall below the q-quantile of the test
-#: images' nearest-training distances than fresh data would put there, at a one-sided binomial p below this
+#: images' nearest-training distances than fresh data would put there, at an exact one-sided p below this
 #: (under either distance; with two distances a fresh-data model is called a copier at most ~2 % of the time).
 MEMORISATION_P = 0.01
 #: Coverage: the classifier must assign at least this fraction of the samples asked for a class to that class.
@@ -238,13 +238,14 @@ def support_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
 
 def memorisation_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
     """No sample is a copy: under every distance no exact copy, and samples fall below the ``quantile`` of the test
-    images' nearest-training distances no more often than chance (one-sided binomial p ≥ `MEMORISATION_P`)."""
+    images' nearest-training distances no more often than chance (exact one-sided p ≥ `MEMORISATION_P`,
+    `ganaudit.audits.memorisation.flagged_p_value`)."""
     sub = table[table.model == gan]
     if sub.empty:
         return _cannot(f"no memorisation rows for {gan}")
-    ok = bool(((sub.binom_p >= MEMORISATION_P) & (sub.n_copies == 0)).all())
+    ok = bool(((sub.rank_p >= MEMORISATION_P) & (sub.n_copies == 0)).all())
     text = "; ".join(f"{r.distance}: {int(r.n_flagged)} of {int(r.n_samples)} samples below the {r.quantile:g}-quantile "
-                     f"of the test images' distances (expected {r.quantile * r.n_samples:.0f}, p = {r.binom_p:.2g}), "
+                     f"of the test images' distances (expected {r.quantile * r.n_samples:.0f}, p = {r.rank_p:.2g}), "
                      f"{int(r.n_copies)} exact copies, median distance {r.median_ratio:.2f} × the test images' "
                      f"(nearest of {int(r.n_train)} training images)" for r in sub.itertuples())
     return {"holds": Verdict.of(ok), "text": text + ".", "reason": ""}

@@ -17,6 +17,7 @@ from ganaudit.workflow.plan import (ais_groups, ais_n_images, ais_params, ais_se
                                     latent_sweep_models, model_spec, normalise_config, scored_groups)
 from ganaudit.workflow.imports import library_files
 from ganaudit.audits.registry import AUDITS, config_value, module_file
+from ganaudit.findings import MEMORISATION_P
 
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
@@ -206,4 +207,5 @@ def all_targets():
         targets.append("results/tables/latent_sweep.csv")
     targets += [f"results/figures/{fig}.png" for fig in FIGURES]
     targets.append("results/report/workflow.rst")
+    targets.append("results/tables/calibration.csv")
     return targets

@@ -25,3 +25,34 @@ rule findings:
         ENV
     script:
         "../scripts/findings.py"
+
+
+# Every stated uncertainty of the run, nominal against achieved on held-out data or a known answer.
+rule calibration:
+    input:
+        support="results/tables/support.csv" if "support" in BEYOND_RUN else [],
+        memorisation=expand("results/memorisation/{model}.h5", model=GAN_MODELS) if "memorisation" in BEYOND_RUN else [],
+        table2="results/tables/table2.csv",
+        checks=[f"results/ais_check/{m}/{g}.h5" for m in MODELS for g in AIS_GROUPS],
+        code=code("calibration"),
+    output:
+        **table("calibration", "calibration"),
+    params:
+        support=config["beyond"]["support"],
+        quantile=config["beyond"]["memorisation"].get("quantile", 0.01),
+        memorisation_p=MEMORISATION_P,
+        typicality=config["typicality"],
+        **config["calibration"],
+        seed=config["seed"],
+    log:
+        logs("calibration/calibration"),
+    benchmark:
+        bench("calibration/calibration")
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    conda:
+        ENV
+    script:
+        "../scripts/calibration.py"

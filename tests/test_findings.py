@@ -210,7 +210,7 @@ def _beyond_tables(tmp_path):
                    ("P", "samples", 4.6e5, 1.9e5, inf), ("P", "held-out real images", inf, 3.75e5, inf)]]
                  ).to_csv(tmp_path / "support.csv", index=False)
     pd.DataFrame([{"model": "gan", "distance": d, "n_samples": 1000, "n_train": 18623, "quantile": 0.01, "n_flagged": f,
-                   "binom_p": p, "n_copies": 0, "median_ratio": 1.3} for d, f, p in [("L2", 1, 1.0), ("P", 2, 0.9995)]]
+                   "rank_p": p, "n_copies": 0, "median_ratio": 1.3} for d, f, p in [("L2", 1, 1.0), ("P", 2, 0.9995)]]
                  ).to_csv(tmp_path / "memorisation.csv", index=False)
     pd.DataFrame([{"model": "gan", "class": c, "p_samples": ps, "p_data": pdata, "agreement": a, "total_variation": tv,
                    "n_missing": m} for c, ps, pdata, a, tv, m in
@@ -253,7 +253,7 @@ def test_beyond_rules_flip_at_their_thresholds():
 
     def memo(p, copies=0):
         return findings.memorisation_finding(pd.DataFrame([{"model": "gan", "distance": "L2", "n_samples": 100, "n_train": 5,
-                                                            "quantile": 0.01, "n_flagged": 1, "binom_p": p,
+                                                            "quantile": 0.01, "n_flagged": 1, "rank_p": p,
                                                             "n_copies": copies, "median_ratio": 1.0}]), "gan")["holds"]
 
     assert memo(findings.MEMORISATION_P) is Verdict.REPRODUCED and memo(0.0099) is Verdict.NOT_REPRODUCED

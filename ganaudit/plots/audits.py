@@ -124,7 +124,7 @@ def memorisation_distances(model: str, distances: Mapping[str, pd.DataFrame], su
     Args:
         distances: distance → rows ``group`` ∈ {samples, test}, ``distance``.
         summaries: distance → the `ganaudit.audits.memorisation.memorisation` summary row (``threshold``, ``quantile``,
-            ``n_flagged``, ``n_samples``, ``binom_p``, ``n_train``, ``n_copies``).
+            ``n_flagged``, ``n_samples``, ``rank_p``, ``n_train``, ``n_copies``).
         pairs: distance → ``index``, ``nn_index``, ``distance``, ``flagged``; pair_images: uint8 ``[k, 2, C, H, W]``.
     """
     names = list(distances)
@@ -143,7 +143,7 @@ def memorisation_distances(model: str, distances: Mapping[str, pd.DataFrame], su
             ax.legend(loc="best", frameon=True)
             ax.set_title(f"{textwrap.shorten(name, 60)}\n{int(s['n_flagged'])} of {int(s['n_samples'])} samples below "
                          f"the {s['quantile']:g}-quantile of test\n(expected {s['quantile'] * s['n_samples']:.0f}; "
-                         f"p = {s['binom_p']:.2g}); {int(s['n_copies'])} exact copies")
+                         f"p = {s['rank_p']:.2g}); {int(s['n_copies'])} exact copies")
             p = pairs[name]
             _pair_grid(grid, pair_images[name], p.distance.tolist(), p.flagged.tolist(),
                        ["sample", "nearest\ntraining"], n_examples, "closest samples and their nearest training "

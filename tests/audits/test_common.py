@@ -129,7 +129,7 @@ def test_memorisation_finds_copies_under_both_distances_and_the_artifact_reads_b
     out = memorisation.memorisation_audit(samples, test, train, perceptual, params)
     table = out[2].set_index("distance")
     assert table.n_copies.tolist() == [2, 1]                          # the perceptual search stops at image 129
-    assert table.n_train.tolist() == [250, 130] and table.loc["L2"].binom_p > 0.01
+    assert table.n_train.tolist() == [250, 130] and table.loc["L2"].rank_p > 0.01
     path = _write(tmp_path, "gan", out)
     assert common.distance_names(path) == {"l2": "L2", "perceptual": perceptual.name}
     pairs = common.read_frame(path, "l2/pairs")

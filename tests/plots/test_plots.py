@@ -370,7 +370,7 @@ def test_support_collisions_curves_fit_threshold_and_pairs():
 
 def test_memorisation_distances_histograms_threshold_and_pairs():
     d = pd.DataFrame({"group": ["samples"] * 4 + ["test"] * 5, "distance": [0.01, 0.02, 0.04, 0.08, 0.001, 0.02, 0.03, 0.05, 0.1]})
-    summary = {"threshold": 0.002, "quantile": 0.01, "n_flagged": 0, "n_samples": 4, "binom_p": 1.0, "n_train": 50,
+    summary = {"threshold": 0.002, "quantile": 0.01, "n_flagged": 0, "n_samples": 4, "rank_p": 1.0, "n_train": 50,
                "n_copies": 0}
     pairs = pd.DataFrame({"index": [0, 1], "nn_index": [3, 4], "distance": [0.01, 0.02], "flagged": [False, False]})
     fig = plots.memorisation_distances("gan", {"L2": d}, {"L2": summary}, {"L2": pairs}, {"L2": u8(4).reshape(2, 2, 1, 8, 8)}, 4)
