@@ -335,14 +335,27 @@ def summarise(tables_dir: str | Path, gan: str, skipped: dict[str, str | None] |
         "density": density_finding(pd.read_csv(t / "ll_per_group.csv"), pd.read_csv(t / "patch_cv_correlation.csv"), gan),
         "typicality": typicality_finding(pd.read_csv(t / "table2.csv"), gan),
         "beyond": beyond_findings(t, gan, skipped),
+        "calibration": calibration_summary(pd.read_csv(t / "calibration.csv") if (t / "calibration.csv").exists()
+                                           else None),
     }
+
+
+def calibration_summary(table: pd.DataFrame | None) -> str:
+    """One sentence on the calibration table (`ganaudit.calibration`): how many of its checks hold, and which fail."""
+    if table is None or table.empty:
+        return "no calibration checks in this run"
+    ok = table.holds.astype(bool)
+    out = f"{int(ok.sum())} of {len(table)} checks hold"
+    fails = [f"{r.check} ({r.model}, {r.what}: {r.achieved:.3g} for a nominal {r.nominal:.3g})"
+             for r in table[~ok].itertuples()]
+    return out + ("; failing: " + "; ".join(fails) if fails else "")
 
 
 _VERDICT_TEXT = {
     Verdict.REPRODUCED: "**reproduced**",
     Verdict.PARTLY: "**partly reproduced** (the GAN is below the 1NN baseline, but well above chance)",
     Verdict.WITHIN_ERROR: ("**suggested, not established** (groups lead the reference, but none by more than both "
-                           "groups' measured AIS error bars)"),
+                           "groups' measured AIS error bars and the sampling error of the means)"),
     Verdict.NOT_REPRODUCED: "**not reproduced in this run**",
     Verdict.CANNOT_TEST: "**cannot be tested in this run** (it needs training images; see the note above)",
 }
@@ -401,6 +414,7 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "error_largest": _fmt(d.get("error_largest", float("nan")), ".0f"),
         "error_largest_group": d.get("error_largest_group", "n/a"),
         "lead": _lead(d),
+        "calibration_text": s.get("calibration", "no calibration checks in this run"),
         "patch": str(config.get("density", {}).get("patch", 8)),
         "v4": verdict(ty["holds"]), "typ_n": str(ty["n"]), "typ_gen": _fmt(ty["generated"], ".2f"),
         "typ_train": _fmt(ty["train"], ".2f"), "typ_test": _fmt(ty["test"], ".2f"),

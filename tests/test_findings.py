@@ -304,3 +304,13 @@ def test_beyond_tests_the_run_did_not_make_say_why(tmp_path):
                                                          "ais": {"preset": "paper", "overrides": {}}})
     assert text.split("|")[0] == f"**cannot be tested in this run** ({why})"
     assert text.split("|")[1] == f"**cannot be tested in this run** ({b['coverage']['reason']})"
+
+
+def test_the_calibration_sentence_names_what_fails():
+    t = pd.DataFrame([{"check": "support: false-collision rate", "model": "gan", "what": "L2", "nominal": 0.05,
+                       "achieved": 0.056, "holds": True},
+                      {"check": "memorisation: p < level under the null", "model": "gan", "what": "P", "nominal": 0.01,
+                       "achieved": 0.07, "holds": False}])
+    assert findings.calibration_summary(t) == ("1 of 2 checks hold; failing: memorisation: p < level under the null "
+                                               "(gan, P: 0.07 for a nominal 0.01)")
+    assert findings.calibration_summary(None) == "no calibration checks in this run"
