@@ -266,3 +266,15 @@ def test_beyond_tests_the_run_did_not_make_say_why(tmp_path):
                                                          "ais": {"preset": "paper", "overrides": {}}})
     assert text.split("|")[0] == f"**cannot be tested in this run** ({why})"
     assert text.split("|")[1] == f"**cannot be tested in this run** ({b['coverage']['reason']})"
+
+
+def test_bdmc_sentence_states_a_gap_only_when_the_bounds_hold():
+    base = {"check": "BDMC, images simulated from the GAN", "model": "gan", "n_images": 4, "gap_mean_nats": 12.34,
+            "reverse_defensive_fraction": 0.25}
+    ok = findings.bdmc_finding(pd.DataFrame([{**base, "bdmc_status": "bounds"}]), "gan")
+    assert ok == {"degenerate": False, "text": "upper minus lower bound 12.3 nats on average over 4 images; 25 % of "
+                                               "reverse chains in the proposal's defensive stratum"}
+    status = "degenerate: 100 % of reverse chains made no move (one-sample weights), no gap stated"
+    bad = findings.bdmc_finding(pd.DataFrame([{**base, "bdmc_status": status, "gap_mean_nats": float("nan")}]), "gan")
+    assert bad["degenerate"] is True and "12.3" not in bad["text"] and bad["text"].startswith("**degenerate** (")
+    assert findings.bdmc_finding(None, "gan")["text"] == "not made in this run"

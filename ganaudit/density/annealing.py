@@ -222,14 +222,17 @@ def kernel_of(config: Any, step_size: float | Tensor | None = None, adapt: bool 
 def run_chains(g, config: Any, betas: np.ndarray, seeds: np.ndarray, dim: int, device: torch.device,
                dtype: torch.dtype, desc: str, u0: Tensor | None = None):
     """Anneal ``n_chains`` chains per image with the tempered part ``g`` (`ganaudit.density.annealing`), after a pilot
-    pass when ``config.step_tuning == "pilot"``. ``u0`` replaces the draw from the base N(0, I) (reverse AIS)."""
+    pass when ``config.step_tuning == "pilot"``. ``u0`` replaces the draw from the base N(0, I) (reverse AIS); the
+    pilot starts from the base all the same, so the frozen step sizes never depend on ``u0``."""
     c = config.n_chains
     kernel = kernel_of(config)
     if config.step_tuning == "pilot":
-        steps = tune_step_sizes(g, lambda s: s.normal().to(dtype) if u0 is None else u0, betas,
-                                kernel, seeds, c, dim, device, config.pilot_steps,
-                                lambda n: betas_of(config, n) if betas[0] < betas[-1] else betas_of(config, n)[::-1].copy())
-        kernel = kernel_of(config, steps, adapt=False)
+        # the pilot always runs forward from the base: a reverse run's kernels then do not depend on its start u0
+        # (an exact sample whose kernel depended on it would break the reverse identity); reversed to match
+        reverse = betas[0] > betas[-1]
+        steps = tune_step_sizes(g, lambda s: s.normal().to(dtype), betas[::-1].copy() if reverse else betas,
+                                kernel, seeds, c, dim, device, config.pilot_steps, lambda n: betas_of(config, n))
+        kernel = kernel_of(config, steps.flip(0) if reverse else steps, adapt=False)
     streams = Streams(seeds, c, dim, device)
     start = streams.normal().to(dtype) if u0 is None else u0
     return anneal(g, start, betas, kernel, streams, progress=config.progress, desc=desc)
