@@ -8,6 +8,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pytest
 import torch
 from scipy.stats import norm
 
@@ -124,9 +125,15 @@ def test_reverse_step_sizes_do_not_depend_on_the_start():
     runs = [annealing.run_chains(g, cfg, betas[::-1].copy(), seeds, 2, cpu, torch.float64, "r", u0=u0)
             for u0 in (torch.zeros(2, 2, dtype=torch.float64), torch.full((2, 2), 3.0, dtype=torch.float64))]
     torch.testing.assert_close(runs[0].step_trace, runs[1].step_trace, rtol=0, atol=0)
-    forward = annealing.run_chains(g, cfg, betas, seeds, 2, cpu, torch.float64, "f")
-    torch.testing.assert_close(runs[0].step_trace, forward.step_trace.flip(0), rtol=0, atol=0)
-    assert not torch.equal(forward.step_trace[0], forward.step_trace[-1])   # the steps do vary along the path
+    # the reverse pilot is a forward one from the base, with a rate that can reach step_size_min (0.5 → 1e-4 in 9
+    # transitions: (5000)^(1/9) − 1), its trace reversed
+    rate = annealing.reverse_pilot_rate(cfg)
+    assert cfg.pilot_steps == 10 and rate == pytest.approx(5000 ** (1 / 9) - 1)
+    kernel = annealing.kernel_of(cfg)
+    pilot = annealing.tune_step_sizes(g, lambda st: st.normal().double(), betas, kernel, seeds, 2, 2, cpu, 10,
+                                      lambda n: annealing.betas_of(cfg, n), rate)
+    torch.testing.assert_close(runs[0].step_trace, pilot.flip(0).to(runs[0].step_trace.dtype), rtol=0, atol=0)
+    assert not torch.equal(pilot[0], pilot[-1])   # the steps do vary along the path
 
 
 def test_reverse_picks_use_each_images_own_stream():
