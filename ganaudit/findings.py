@@ -169,6 +169,24 @@ def density_finding(ll_groups: pd.DataFrame, corr: pd.DataFrame, gan: str) -> di
             "rho": rho, "p": p, "holds": holds}
 
 
+def bdmc_finding(ais_validation: pd.DataFrame | None, gan: str) -> dict[str, Any]:
+    """The BDMC row of the AIS validation table (`ganaudit.density.bdmc.summary`) for ``gan`` as a sentence: the mean
+    gap between the bounds on images simulated from the GAN, or that the bounds are degenerate (most reverse chains
+    never moved, so the upper bound is one importance weight) and no gap is stated."""
+    rows = None if ais_validation is None else ais_validation[ais_validation.check.str.startswith("BDMC")
+                                                              & (ais_validation.model == gan)]
+    if rows is None or not len(rows):
+        return {"degenerate": None, "text": "not made in this run"}
+    r = rows.iloc[0]
+    status = str(r.get("bdmc_status", "bounds"))
+    share = r.get("reverse_defensive_fraction", float("nan"))
+    strata = "" if pd.isna(share) else f"; {100 * share:.0f} % of reverse chains in the proposal's defensive stratum"
+    if status.startswith("degenerate"):
+        return {"degenerate": True, "text": f"**degenerate** ({status}{strata})"}
+    return {"degenerate": False, "text": (f"upper minus lower bound {_fmt(r.gap_mean_nats, '.1f')} nats on average over "
+                                          f"{int(r.n_images)} images{strata}")}
+
+
 def typicality_finding(table2: pd.DataFrame, gan: str) -> dict[str, Any]:
     sub = table2[table2.model == gan]
     n = int(sub.n.max()) if len(sub) else 0
@@ -334,6 +352,7 @@ def summarise(tables_dir: str | Path, gan: str, skipped: dict[str, str | None] |
         "inference": inference_finding(manifold, gan, perceptual),
         "density": density_finding(pd.read_csv(t / "ll_per_group.csv"), pd.read_csv(t / "patch_cv_correlation.csv"), gan),
         "typicality": typicality_finding(pd.read_csv(t / "table2.csv"), gan),
+        "bdmc": bdmc_finding(pd.read_csv(t / "ais_validation.csv") if (t / "ais_validation.csv").exists() else None, gan),
         "beyond": beyond_findings(t, gan, skipped),
         "calibration": calibration_summary(pd.read_csv(t / "calibration.csv") if (t / "calibration.csv").exists()
                                            else None),
@@ -413,7 +432,7 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "error_reference": _fmt(d.get("error_reference", float("nan")), ".0f"),
         "error_largest": _fmt(d.get("error_largest", float("nan")), ".0f"),
         "error_largest_group": d.get("error_largest_group", "n/a"),
-        "lead": _lead(d),
+        "lead": _lead(d), "bdmc": s.get("bdmc", {}).get("text", "not made in this run"),
         "calibration_text": s.get("calibration", "no calibration checks in this run"),
         "patch": str(config.get("density", {}).get("patch", 8)),
         "v4": verdict(ty["holds"]), "typ_n": str(ty["n"]), "typ_gen": _fmt(ty["generated"], ".2f"),

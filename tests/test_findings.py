@@ -314,3 +314,15 @@ def test_the_calibration_sentence_names_what_fails():
     assert findings.calibration_summary(t) == ("1 of 2 checks hold; failing: memorisation: p < level under the null "
                                                "(gan, P: 0.07 for a nominal 0.01)")
     assert findings.calibration_summary(None) == "no calibration checks in this run"
+
+
+def test_bdmc_sentence_states_a_gap_only_when_the_bounds_hold():
+    base = {"check": "BDMC, images simulated from the GAN", "model": "gan", "n_images": 4, "gap_mean_nats": 12.34,
+            "reverse_defensive_fraction": 0.25}
+    ok = findings.bdmc_finding(pd.DataFrame([{**base, "bdmc_status": "bounds"}]), "gan")
+    assert ok == {"degenerate": False, "text": "upper minus lower bound 12.3 nats on average over 4 images; 25 % of "
+                                               "reverse chains in the proposal's defensive stratum"}
+    status = "degenerate: 100 % of reverse chains made no move (one-sample weights), no gap stated"
+    bad = findings.bdmc_finding(pd.DataFrame([{**base, "bdmc_status": status, "gap_mean_nats": float("nan")}]), "gan")
+    assert bad["degenerate"] is True and "12.3" not in bad["text"] and bad["text"].startswith("**degenerate** (")
+    assert findings.bdmc_finding(None, "gan")["text"] == "not made in this run"

@@ -150,17 +150,19 @@ def anneal(g: LogLikAndGrad, u0: Tensor, betas: np.ndarray, kernel: Kernel, stre
 
 def tune_step_sizes(g: LogLikAndGrad, make_u0: Callable[[Streams], Tensor], betas: np.ndarray, kernel: Kernel,
                     seeds: np.ndarray, per_image: int, dim: int, device: torch.device, pilot_steps: int,
-                    schedule: Callable[[int], np.ndarray]) -> Tensor:
+                    schedule: Callable[[int], np.ndarray], adapt_rate: float | None = None) -> Tensor:
     """Frozen step sizes ``[T − 1, M]`` for a run along ``betas``, from a pilot pass (see the module doc).
 
     The pilot runs ``pilot_steps`` temperatures of the same schedule (``schedule(pilot_steps)``) with per-chain
     adaptation and streams seeded ``seed + PILOT_SEED_OFFSET``; the real run's transition ``t`` uses the pilot's
     step size at the same fraction of its schedule. Costs ``1 + (pilot_steps − 1) · n_leapfrog`` evaluations.
+    ``adapt_rate``: the pilot's multiplicative step per transition (default ``max(kernel.adapt_rate, 0.05)``).
     """
     pilot = Streams(np.asarray(seeds, dtype=np.int64) + PILOT_SEED_OFFSET, per_image, dim, device)
     # the pilot adapts at least 5 % per transition: it has few transitions to find the right scale
     adaptive = Kernel(kernel.n_leapfrog, float(kernel.step_size if not isinstance(kernel.step_size, Tensor) else 0.1),
-                      True, kernel.target_accept, max(kernel.adapt_rate, 0.05), kernel.adapt_smoothing,
+                      True, kernel.target_accept, max(kernel.adapt_rate, 0.05) if adapt_rate is None else adapt_rate,
+                      kernel.adapt_smoothing,
                       kernel.step_size_min, kernel.step_size_max)
     run = anneal(g, make_u0(pilot), schedule(pilot_steps), adaptive, pilot)
     trace = run.step_trace
@@ -219,17 +221,30 @@ def kernel_of(config: Any, step_size: float | Tensor | None = None, adapt: bool 
                   config.adapt_smoothing, config.step_size_min, config.step_size_max)
 
 
+def reverse_pilot_rate(config: Any) -> float:
+    """The per-transition adaptation rate of a reverse run's pilot: ``(1 + r)^(pilot_steps − 1) = step_size /
+    step_size_min`` (at least 0.05), so the pilot can shrink the step size to its floor along its schedule."""
+    span = max(float(config.step_size) / float(config.step_size_min), 1.0)
+    return max(0.05, span ** (1.0 / max(config.pilot_steps - 1, 1)) - 1.0)
+
+
 def run_chains(g, config: Any, betas: np.ndarray, seeds: np.ndarray, dim: int, device: torch.device,
                dtype: torch.dtype, desc: str, u0: Tensor | None = None):
     """Anneal ``n_chains`` chains per image with the tempered part ``g`` (`ganaudit.density.annealing`), after a pilot
-    pass when ``config.step_tuning == "pilot"``. ``u0`` replaces the draw from the base N(0, I) (reverse AIS)."""
+    pass when ``config.step_tuning == "pilot"``. ``u0`` replaces the draw from the base N(0, I) (reverse AIS); the
+    pilot starts from the base all the same, so the frozen step sizes never depend on ``u0``."""
     c = config.n_chains
     kernel = kernel_of(config)
     if config.step_tuning == "pilot":
-        steps = tune_step_sizes(g, lambda s: s.normal().to(dtype) if u0 is None else u0, betas,
-                                kernel, seeds, c, dim, device, config.pilot_steps,
-                                lambda n: betas_of(config, n) if betas[0] < betas[-1] else betas_of(config, n)[::-1].copy())
-        kernel = kernel_of(config, steps, adapt=False)
+        # the pilot always runs forward from the base: a reverse run's kernels then do not depend on its start u0
+        # (an exact sample whose kernel depended on it would break the reverse identity); reversed to match. A
+        # reverse pilot adapts fast enough to reach step_size_min within its transitions: the reverse run starts
+        # where the posterior is narrowest, and a step size the pilot could not shrink leaves its chains unmoved
+        reverse = betas[0] > betas[-1]
+        rate = reverse_pilot_rate(config) if reverse else None
+        steps = tune_step_sizes(g, lambda s: s.normal().to(dtype), betas[::-1].copy() if reverse else betas,
+                                kernel, seeds, c, dim, device, config.pilot_steps, lambda n: betas_of(config, n), rate)
+        kernel = kernel_of(config, steps.flip(0) if reverse else steps, adapt=False)
     streams = Streams(seeds, c, dim, device)
     start = streams.normal().to(dtype) if u0 is None else u0
     return anneal(g, start, betas, kernel, streams, progress=config.progress, desc=desc)

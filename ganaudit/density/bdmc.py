@@ -3,7 +3,9 @@ the model (Grosse et al. 2015), and the exact log-likelihood of a linear-Gaussia
 
 * `simulate` draws ``(x, z)`` from the joint, so ``z`` is an exact posterior sample of ``x``.
 * `ais_upper_bound` runs the schedule backwards from that sample: reverse AIS, a stochastic *upper* bound on
-  ``log p(x)``; with the forward (lower) bound, `bdmc` sandwiches the true value. The gap bounds the AIS error
+  ``log p(x)``; with the forward (lower) bound, `bdmc` sandwiches the true value, and says when it cannot: a
+  reverse chain that never moves is one importance weight, and a run with too many (`DEGENERATE_FRACTION`) is
+  degenerate. The gap bounds the AIS error
   *for data like the simulated* — images on the generator's manifold, not the real images an audit measures
   (those are off the manifold; their error is measured directly by the ais_check rule, `ganaudit.density.errorbars`).
 * `validate_on_ppca` compares an estimate with the exact ``log p(x)`` of a `ganaudit.models.ppca.PPCA`.
@@ -12,6 +14,7 @@ the model (Grosse et al. 2015), and the exact log-likelihood of a linear-Gaussia
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +22,7 @@ import torch
 from torch import Tensor
 
 from ganaudit.data.stats import log_mean_exp
-from ganaudit.density.ais import AISConfig, AISResult, ais_log_likelihood, check_inputs
+from ganaudit.density.ais import AISConfig, ais_log_likelihood, check_inputs
 from ganaudit.density.estimators import estimator, image_seeds
 from ganaudit.models.base import Generator, check_labels, device_of
 
@@ -44,14 +47,53 @@ def simulate(generator: Generator, n: int, sigma2: float, labels: Tensor | None 
     return mean + math.sqrt(sigma2) * noise, z
 
 
+#: A BDMC run is degenerate when at least this fraction of its reverse chains made no accepted move: such a chain's
+#: weight is the one-sample importance weight at ``z_true`` (no annealing happened), so the "upper bound" measures
+#: the proposal, not AIS, and its gap to the forward run is not printed.
+DEGENERATE_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class ReverseResult:
+    """Reverse-AIS estimates for ``N`` simulated images with ``c`` chains each.
+
+    Attributes:
+        log_px: float64 ``[N]``, the upper-bound estimate ``−log mean_c exp(log W)`` in nats.
+        log_w: float64 ``[N, c]``, the chains' ``log W`` (each an unbiased estimate of ``1 / p(x)`` in ``exp``).
+        accept_rate: ``[N, c]`` fraction of accepted HMC moves (0: the chain never moved).
+        n_divergent: ``[N, c]`` int, rejected non-finite trajectories.
+        defensive: ``[N, c]`` 1.0 for a chain in the proposal's defensive stratum, 0.0 in a mode's, NaN for the
+            prior start (no proposal).
+        config: the settings used.
+    """
+
+    log_px: np.ndarray
+    log_w: np.ndarray
+    accept_rate: np.ndarray
+    n_divergent: np.ndarray
+    defensive: np.ndarray
+    config: AISConfig
+
+    @property
+    def defensive_fraction(self) -> np.ndarray:
+        """``[N]`` the fraction of each image's chains in the defensive stratum (NaN for the prior start)."""
+        d = self.defensive
+        return np.full(d.shape[0], np.nan) if np.isnan(d).all() else d.mean(axis=1)
+
+    @property
+    def degenerate_fraction(self) -> np.ndarray:
+        """``[N]`` the fraction of each image's chains that made no accepted move (one-sample weights)."""
+        return np.mean(~(np.nan_to_num(self.accept_rate, nan=0.0) > 0), axis=1)
+
+
 def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: float, labels: Tensor | None = None,
-                    config: AISConfig = AISConfig(), seed: int | np.ndarray = 0) -> AISResult:
+                    config: AISConfig = AISConfig(), seed: int | np.ndarray = 0) -> ReverseResult:
     """Reverse AIS (BDMC, Grosse et al. 2015): a stochastic upper bound on ``log p(x)``.
 
     Valid only for simulated data where ``z_true [N, d]`` is an exact posterior sample (see `simulate`). All
     chains of an image start at ``z_true`` and run ``config``'s schedule from ``beta = 1`` down to ``0``: the
-    prior start's, or the posterior start's in the stratum each chain draws (the estimator's ``reverse``,
-    `ganaudit.density.estimators`; `ganaudit.density.posterior_ais.posterior_reverse_batch`).
+    prior start's, or the posterior start's in the stratum each chain draws, the defensive one annealed too (the
+    estimator's ``reverse``, `ganaudit.density.estimators`; `ganaudit.density.posterior_ais.posterior_reverse_batch`).
     """
     x, labels = check_inputs(generator, x, sigma2, labels)
     n, c = x.shape[0], config.n_chains
@@ -60,29 +102,58 @@ def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: flo
         raise ValueError(f"z_true must have shape ({n}, {generator.latent_dim}), got {tuple(z_true.shape)}")
     seeds = image_seeds(seed, n)
     reverse = estimator(config).reverse
-    log_w, rate, div = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64)
+    log_w, rate, div, defensive = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64), np.empty((n, c))
     for lo in range(0, n, config.batch_size):
         hi = min(n, lo + config.batch_size)
         lab = None if labels is None else labels[lo:hi]
-        log_w[lo:hi], rate[lo:hi], div[lo:hi] = reverse(generator, x[lo:hi], z_true[lo:hi], lab, sigma2, config,
-                                                        seeds[lo:hi])
-    log_w = -log_w  # per-chain upper-bound estimates of log p(x)
-    return AISResult(log_px=-log_mean_exp(-log_w, axis=-1), log_w=log_w, accept_rate=rate, n_divergent=div,
-                     config=config, log_w_defensive=np.empty((n, 0)))
+        log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi] = reverse(generator, x[lo:hi], z_true[lo:hi], lab,
+                                                                          sigma2, config, seeds[lo:hi])
+    return ReverseResult(log_px=-log_mean_exp(log_w, axis=-1), log_w=log_w, accept_rate=rate, n_divergent=div,
+                         defensive=defensive, config=config)
 
 
 def bdmc(generator: Generator, n: int, sigma2: float, labels: Tensor | None = None, config: AISConfig = AISConfig(),
          seed: int = 0) -> dict[str, Any]:
     """Bidirectional Monte Carlo on ``n`` simulated images: forward (lower) and reverse (upper) AIS.
 
-    Returns dict ``lower [n]``, ``upper [n]`` (float64 nats), ``gap`` (mean of ``upper − lower``, a bound on the
-    AIS error for data like the simulated), ``x``, ``z``. Both directions use ``config``'s estimator (for the
-    posterior start the reverse chains anneal in the strata of the same proposal, which depends on ``x`` only).
+    Returns dict ``lower [n]``, ``upper [n]`` (float64 nats); ``gap`` (mean of ``upper − lower``, a bound on the
+    AIS error for data like the simulated; NaN when ``degenerate``); ``degenerate`` (bool: at least
+    `DEGENERATE_FRACTION` of the reverse chains made no accepted move, so the upper bound is one importance weight
+    and no gap is stated); per image ``defensive_fraction``, ``degenerate_fraction`` and ``upper_accept_rate``
+    ``[n]``; ``gap_unchecked`` (the mean gap whether degenerate or not); ``x``, ``z``. Both directions use
+    ``config``'s estimator (for the posterior start the reverse chains anneal in the strata of the same proposal,
+    which depends on ``x`` only, the defensive stratum along its own bridge).
     """
     x, z = simulate(generator, n, sigma2, labels, seed)
     lo = ais_log_likelihood(generator, x, sigma2, labels, config, seed=seed + 1_000_003)
     up = ais_upper_bound(generator, x, z, sigma2, labels, config, seed=seed + 2_000_003)
-    return {"lower": lo.log_px, "upper": up.log_px, "gap": float(np.mean(up.log_px - lo.log_px)), "x": x, "z": z}
+    degenerate_fraction = up.degenerate_fraction
+    degenerate = bool(np.mean(degenerate_fraction) >= DEGENERATE_FRACTION)
+    gap = float(np.mean(up.log_px - lo.log_px))
+    return {"lower": lo.log_px, "upper": up.log_px, "gap": float("nan") if degenerate else gap, "gap_unchecked": gap,
+            "degenerate": degenerate, "defensive_fraction": up.defensive_fraction,
+            "degenerate_fraction": degenerate_fraction, "upper_accept_rate": np.nanmean(up.accept_rate, axis=1)
+            if np.isfinite(up.accept_rate).any() else np.full(n, np.nan), "x": x, "z": z}
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The verdict columns of a `bdmc` result for a table row: ``bdmc_status`` ("bounds", or "degenerate: …" with
+    the share of reverse chains that never moved), ``gap_mean_nats`` and ``gap_max_nats`` (NaN when degenerate),
+    ``reverse_defensive_fraction`` (mean) and, per image as space-separated fractions,
+    ``reverse_defensive_per_image`` (chains in the proposal's defensive stratum) and ``reverse_degenerate_per_image``
+    (chains that made no accepted move); ``reverse_accept_rate`` (mean)."""
+    def per_image(a: np.ndarray) -> str:
+        return " ".join(f"{v:.2f}" for v in a)
+
+    bad = bool(result["degenerate"])
+    return {"bdmc_status": (f"degenerate: {100 * np.mean(result['degenerate_fraction']):.0f} % of reverse chains made "
+                            "no move (one-sample weights), no gap stated") if bad else "bounds",
+            "gap_mean_nats": float("nan") if bad else float(result["gap"]),
+            "gap_max_nats": float("nan") if bad else float(np.max(result["upper"] - result["lower"])),
+            "reverse_defensive_fraction": float(np.mean(result["defensive_fraction"])),
+            "reverse_defensive_per_image": per_image(result["defensive_fraction"]),
+            "reverse_degenerate_per_image": per_image(result["degenerate_fraction"]),
+            "reverse_accept_rate": float(np.mean(result["upper_accept_rate"]))}
 
 
 def validate_on_ppca(ppca: Any, x: Tensor, sigma2: float, labels: Tensor | None = None,
@@ -101,4 +172,4 @@ def validate_on_ppca(ppca: Any, x: Tensor, sigma2: float, labels: Tensor | None 
             "mean_error": float(np.mean(err)), "exact": exact, "estimate": res.log_px, "result": res}
 
 
-__all__ = ["ais_upper_bound", "bdmc", "simulate", "validate_on_ppca"]
+__all__ = ["DEGENERATE_FRACTION", "ReverseResult", "ais_upper_bound", "bdmc", "simulate", "summary", "validate_on_ppca"]

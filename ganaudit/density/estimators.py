@@ -4,8 +4,10 @@ Each `Estimator` has the same surface:
 
 * ``forward(generator, x, labels, sigma2, config, seeds, latents) -> Batch``: one batch of images, the estimate's
   chains (and, for the posterior start, its defensive draws, modes and Laplace values);
-* ``reverse(generator, x, z_true, labels, sigma2, config, seeds) -> (log_w, accept_rate, n_divergent)``: reverse AIS
-  from exact posterior samples ``z_true`` (BDMC's upper bound), per-chain ``log W`` of ``1 / p(x)``;
+* ``reverse(generator, x, z_true, labels, sigma2, config, seeds) -> (log_w, accept_rate, n_divergent, defensive)``:
+  reverse AIS from exact posterior samples ``z_true`` (BDMC's upper bound), per-chain ``log W`` of ``1 / p(x)``;
+  ``defensive`` ``[B, c]`` is 1.0 for a chain in the proposal's defensive stratum, 0.0 in a mode's, NaN without a
+  proposal (the prior start);
 * ``search_cost(config, latent_dim, n_given) -> {gradient, jvp, forward}``: the generator passes per image spent
   before the chains run (`ganaudit.density.ais.cost` adds the chains');
 * ``n_defensive(config)``: defensive prior draws per image; ``uses_latents``: whether it starts from given latents
@@ -89,7 +91,8 @@ def _prior_forward(generator, x, labels, sigma2, config, seeds, latents) -> Batc
 
 
 def _prior_reverse(generator, x, z_true, labels, sigma2, config, seeds):
-    return prior_chains(generator, x, labels, sigma2, config, seeds, z_start=z_true, reverse=True)
+    log_w, rate, div = prior_chains(generator, x, labels, sigma2, config, seeds, z_start=z_true, reverse=True)
+    return log_w, rate, div, np.full(log_w.shape, np.nan)
 
 
 def _no_search(config, latent_dim: int, n_given: int = 0) -> dict[str, int]:
@@ -103,9 +106,6 @@ def _posterior_forward(generator, x, labels, sigma2, config, seeds, latents) -> 
     return Batch(*posterior_batch(generator, x, labels, sigma2, config, seeds, latents))
 
 
-def _posterior_reverse(generator, x, z_true, labels, sigma2, config, seeds):
-    log_w = posterior_reverse_batch(generator, x, z_true, labels, sigma2, config, seeds)
-    return log_w, np.full(log_w.shape, np.nan), np.zeros(log_w.shape, dtype=np.int64)
 
 
 def _posterior_search_cost(config, latent_dim: int, n_given: int = 0) -> dict[str, int]:
@@ -127,7 +127,7 @@ def _posterior_search_cost(config, latent_dim: int, n_given: int = 0) -> dict[st
 class Estimator:
     name: str
     forward: Callable[..., Batch]
-    reverse: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
+    reverse: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
     search_cost: Callable[..., dict[str, int]]
     n_defensive: Callable[[Any], int]
     uses_latents: bool
@@ -137,7 +137,7 @@ class Estimator:
 ESTIMATORS: dict[str, Estimator] = {
     "prior": Estimator("prior", _prior_forward, _prior_reverse, _no_search, lambda config: 0,
                        uses_latents=False, has_laplace=False),
-    "posterior": Estimator("posterior", _posterior_forward, _posterior_reverse, _posterior_search_cost,
+    "posterior": Estimator("posterior", _posterior_forward, posterior_reverse_batch, _posterior_search_cost,
                            lambda config: config.prior_draws, uses_latents=True, has_laplace=True),
 }
 """The estimators by ``AISConfig.start``: ``prior`` (the paper's, Wu et al.) and ``posterior`` (the default)."""

@@ -6,7 +6,9 @@ belongs to one mode ``k`` for its whole run (its mode is part of its state) and 
 the mode's Gaussian whitens, ``z = μ_k + s L_k⁻ᵀ u``; along the geometric bridge ``q^{1−β} p(x, z)^β`` the stratum of
 mode ``k`` targets ``N_k(z) · (p(x, z)/q(z))^β``, whose normaliser at β = 1 is ``Z_k / π_k`` with
 ``Z_k = ∫ p(x, z) r_k(z) dz`` and ``r_k`` the mode's responsibility. The strata's estimates, weighted by ``π_k``,
-add up to ``p(x) = Σ_k Z_k``; the defensive prior component is a stratum of plain importance sampling.
+add up to ``p(x) = Σ_k Z_k``; the defensive prior component is a stratum of plain importance sampling forward, and
+an annealed stratum (``z = u``, base ``N(0, I)``, the same bridge) in reverse, so no reverse chain is a one-sample
+weight.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ganaudit.models.base import device_of
 
 DEFENSIVE_SEED_OFFSET = 1 << 40  # the defensive draws' streams: far from any image's own seed
 REVERSE_SEED_OFFSET = 1 << 43  # reverse AIS's streams
+PICK_SEED_OFFSET = 1 << 44  # reverse AIS's stratum picks: one stream per image
 
 
 def pilot_evaluations(config) -> int:
@@ -54,11 +57,19 @@ class Strata:
         return -energy(self.generator, z, self.x.repeat_interleave(reps, 0), lab, self.sigma2) + self.log_prior_norm
 
     def chains(self, mode: np.ndarray):
-        """``(g, to_z, to_u)`` for chains whose modes are ``mode [n, c]`` (indices into the proposal's modes)."""
+        """``(g, to_z, to_u)`` for chains whose modes are ``mode [n, c]`` (indices into the proposal's modes; ``−1``:
+        the defensive prior component, whose chains move in ``z = u`` itself)."""
         n, c, d, s = self.n, self.c, self.d, self.modes.scale
         img = torch.arange(n, device=self.device).repeat_interleave(c)
-        which = torch.as_tensor(mode.reshape(-1), device=self.device)
+        flat = np.asarray(mode).reshape(-1)
+        prior = flat < 0
+        which = torch.as_tensor(np.where(prior, 0, flat), device=self.device)
         mu, chol = self.modes.mu[img, which], self.modes.chol[img, which]       # [M, d], [M, d, d]
+        if prior.any():   # the defensive rows: μ = 0, L = I, s = 1 (the forward run has none: unchanged bitwise)
+            rows = torch.as_tensor(prior, device=self.device)
+            mu = torch.where(rows[:, None], torch.zeros_like(mu), mu)
+            chol = torch.where(rows[:, None, None], torch.eye(d, dtype=chol.dtype, device=self.device), chol)
+            s = torch.where(rows, 1.0, float(s)).to(mu.dtype)[:, None]
         loglik = make_loglik(self.generator, self.x.repeat_interleave(c, 0),
                              None if self.labels is None else self.labels.repeat_interleave(c, 0), self.sigma2)
 
@@ -105,22 +116,28 @@ def posterior_batch(generator, x, labels, sigma2, config, seeds, latents):
 def posterior_reverse_batch(generator, x, z_true, labels, sigma2, config, seeds):
     """Reverse posterior-started AIS (BDMC's upper bound) for one batch of simulated images with exact posterior
     samples ``z_true [n, d]``: each chain draws its component ``k`` from the proposal's responsibilities at
-    ``z_true`` (with the defensive prior as ``k = 0``), so ``(k, z_true)`` is an exact sample of the extended
-    target, and anneals stratum ``k`` from β = 1 to 0 (the defensive stratum is one importance weight). Then
-    ``E[W] = Σ_k (Z_k / p(x)) · π_k / Z_k = 1 / p(x)``; returns per-chain ``log W`` ``[n, c]`` (float64)."""
+    ``z_true`` (with the defensive prior as ``k = 0``; one random stream per image), so ``(k, z_true)`` is an exact
+    sample of the extended target, and anneals stratum ``k`` from β = 1 to 0. Every stratum anneals, the defensive
+    one too (base ``N(0, I)``, target ``N(0, I) · (p(x, z)/q(z))^β``, whose normaliser at β = 1 is ``Z_0 / π_0``):
+    where the proposal misses the posterior, the chains land in the defensive stratum and anneal along what is
+    nearly the prior path instead of taking the one-sample weight ``q(z)/p(x, z)``. Then
+    ``E[W] = Σ_k (Z_k / p(x)) · π_k / Z_k = 1 / p(x)``. The pilot tunes the step sizes on a forward run from the
+    base (`ganaudit.density.annealing.run_chains`), never from ``z_true``.
+
+    Returns per-chain ``log W`` float64 ``[n, c]``, ``accept_rate`` ``[n, c]``, ``n_divergent`` ``[n, c]`` and
+    ``defensive`` float ``[n, c]`` (1.0 for a chain in the defensive stratum, else 0.0)."""
     st = Strata(generator, x, labels, sigma2, config, seeds, None)
     n, c, d, device = st.n, st.c, st.d, st.device
     z = z_true.to(device, st.dtype)
     zc = z.repeat_interleave(c, 0)
-    logq, resp, _ = st.modes.mixture(zc.view(n, c, d))                        # [n, c], [n, c, 1 + K]
-    gen = torch.Generator(device="cpu").manual_seed(int(seeds[0]) + REVERSE_SEED_OFFSET)
-    pick = torch.multinomial(resp.reshape(n * c, -1).double().cpu(), 1, generator=gen).view(n, c).numpy() - 1
-    mode = np.where(pick >= 0, pick, 0)                                       # the prior's chains: any mode, unused
-    g, _, to_u = st.chains(mode)
+    _, resp, _ = st.modes.mixture(zc.view(n, c, d))                           # [n, c, 1 + K]
+    resp = resp.double().cpu()
+    pick = np.stack([torch.multinomial(resp[i], 1, generator=torch.Generator(device="cpu").manual_seed(
+        int(seeds[i]) + PICK_SEED_OFFSET)).view(c).numpy() for i in range(n)]) - 1   # −1: the defensive prior
+    g, _, to_u = st.chains(pick)
     betas = betas_of(config)[::-1].copy()
     run = run_chains(g, config, betas, seeds + REVERSE_SEED_OFFSET, d, device, st.dtype, "reverse posterior AIS",
                      u0=to_u(zc))
     log_w = (run.log_w - st.norm).view(n, c)                                  # β from 1 to 0: the constant enters with −1
-    prior_w = (logq.reshape(-1) - st.log_joint(zc, c) - st.norm).view(n, c)     # q / p(x, z) at the exact sample
-    return torch.where(torch.as_tensor(pick < 0, device=device), prior_w, log_w).cpu().numpy()
-
+    return (log_w.cpu().numpy(), run.accept_rate.view(n, c).cpu().numpy(), run.n_divergent.view(n, c).cpu().numpy(),
+            (pick < 0).astype(np.float64))

@@ -38,11 +38,14 @@ def test_prior_forward_batch_shapes_and_defaults():
     b = ESTIMATORS["prior"].forward(model, x, None, 0.05, cfg, image_seeds(0, 2), None)
     assert b.log_w.shape == (2, 3) and b.defensive.shape == (2, 0) and (b.mode == -1).all()
     assert np.isnan(b.laplace).all() and (b.evaluations == chain_evaluations(cfg)).all()
-    log_w, rate, div = ESTIMATORS["prior"].reverse(model, x, torch.as_tensor(z), None, 0.05, cfg, image_seeds(0, 2))
-    assert log_w.shape == rate.shape == div.shape == (2, 3)
+    log_w, rate, div, defensive = ESTIMATORS["prior"].reverse(model, x, torch.as_tensor(z), None, 0.05, cfg,
+                                                              image_seeds(0, 2))
+    assert log_w.shape == rate.shape == div.shape == defensive.shape == (2, 3) and np.isnan(defensive).all()
     post = dataclasses.replace(PRESETS["posterior"], n_steps=10, progress=False)
-    log_w, rate, div = ESTIMATORS["posterior"].reverse(model, x, torch.as_tensor(z), None, 0.05, post, image_seeds(0, 2))
-    assert np.isnan(rate).all() and (div == 0).all() and np.isfinite(log_w).all()
+    log_w, rate, div, defensive = ESTIMATORS["posterior"].reverse(model, x, torch.as_tensor(z), None, 0.05, post,
+                                                                  image_seeds(0, 2))
+    assert (rate > 0).all() and (div == 0).all() and np.isfinite(log_w).all()   # every chain anneals
+    assert np.isin(defensive, [0.0, 1.0]).all()
 
 
 def test_image_seeds():

@@ -40,9 +40,12 @@ def test_forward_batch_is_exact_on_a_linear_gaussian_and_counts_its_passes():
 
 def test_reverse_batch_bounds_from_the_exact_latent():
     model, x, z = _model()
-    log_w = posterior_reverse_batch(model, x, torch.as_tensor(z), None, 0.02, CFG, np.arange(3) * 101)
+    log_w, rate, div, defensive = posterior_reverse_batch(model, x, torch.as_tensor(z), None, 0.02, CFG,
+                                                          np.arange(3) * 101)
     upper = -log_mean_exp(log_w, axis=-1)   # per chain, log W estimates −log p(x)
     np.testing.assert_allclose(upper, exact_log_likelihood(model, x, 0.02), atol=0.05)
+    assert rate.shape == div.shape == defensive.shape == (3, CFG.n_chains) and (rate > 0.5).all() and (div == 0).all()
+    assert set(np.unique(defensive)) <= {0.0, 1.0}
 
 
 def test_pilot_evaluations():
