@@ -46,7 +46,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 
-from ganaudit.audits.common import as_uint8, model_pool, pair_images, write_frames
+from ganaudit.audits.common import as_uint8, pair_images, write_frames
 from ganaudit.audits.features import check_square, closest_pairs, distance_features, pairwise_distances
 from ganaudit.audits.stage import StageInputs, StageOutput
 
@@ -418,9 +418,8 @@ def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     from ganaudit.manifold.distances import perceptual_from_config
 
     p = params["support"]
-    G = inputs.generator()
     train = inputs.group("train")
-    pool = model_pool(G, p["n_samples"], inputs.seed, train.labels)
+    pool = inputs.pool(p["n_samples"], inputs.seed, train.labels)
     reference = to_model_scale(train.images[:p["n_reference"]])
     perceptual = perceptual_from_config(params["perceptual"], inputs.device)
     tree, group_attrs, table = support_audit(pool.images.float(), reference, perceptual, p, inputs.seed)
