@@ -9,13 +9,15 @@ The audits that need only samples draw from them without replacement (`StoredSam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["SAMPLES_KEYS", "IMAGE_SUFFIXES", "StoredSamples", "read_samples", "write_png_folder"]
+__all__ = ["SAMPLES_KEYS", "IMAGE_SUFFIXES", "StoredSamples", "read_samples", "artifact_tree",
+           "write_png_folder", "unused_training_images"]
 
 SAMPLES_KEYS = frozenset({"kind", "path", "role", "name", "description"})
 """The keys a ``samples`` model's config entry may have."""
@@ -141,6 +143,18 @@ def read_samples(path: str | Path, image_shape: Sequence[int] | None = None,
     return StoredSamples(images, labels, str(p))
 
 
+def artifact_tree(stored: StoredSamples, n_classes: int | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``(tree, group_attrs)`` of the pipeline's stored-samples artifact (``results/models/{model}/samples.h5``, for
+    `ganaudit.artifacts.store.write`): the group ``stored`` in the data-group layout (`ganaudit.data.images.read_group`;
+    labels −1 when there are none) and its attr ``n_classes`` (−1: the samples have no classes)."""
+    n = len(stored)
+    labels = stored.labels if stored.labels is not None else np.full(n, -1, dtype=np.int64)
+    k = int(n_classes) if stored.labels is not None and n_classes else -1
+    tree = {"groups": {"stored": {"images": stored.images, "labels": labels, "source_labels": np.full(n, -1)}}}
+    return tree, {"groups/stored": {"kind": "stored samples", "description": f"stored samples from {stored.source}",
+                                    "n_classes": k}}
+
+
 def write_png_folder(images: np.ndarray, folder: str | Path) -> list[Path]:
     """Write uint8 ``[N, C, H, W]`` images as ``000000.png``, ``000001.png``, … in ``folder`` (made if absent): a
     folder `read_samples` reads back unchanged (PNG is lossless)."""
@@ -154,3 +168,19 @@ def write_png_folder(images: np.ndarray, folder: str | Path) -> list[Path]:
         Image.fromarray(im[0] if im.shape[0] == 1 else im.transpose(1, 2, 0)).save(path)
         paths.append(path)
     return paths
+
+
+def unused_training_images(dataset: Mapping[str, Any], n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` training images of ``dataset`` (a config's ``dataset`` section, with ``max_train``) that a run with it
+    does not use: the next ``n`` in the run's order after its first ``max_train`` (`ganaudit.data.images.dataset_split`).
+    Fresh draws from the training distribution, neither trained on nor tested on: the samples of a perfect GAN.
+    Returns ``(images uint8 [n, C, H, W], source labels [n])``."""
+    from ganaudit.data.images import dataset_split
+
+    cap = dataset.get("max_train")
+    if cap is None:
+        raise ValueError("dataset.max_train must be set: the unused images are those after the first max_train")
+    g = dataset_split({**dict(dataset), "max_train": int(cap) + int(n)}, "train", seed)
+    if len(g.images) < int(cap) + int(n):
+        raise ValueError(f"the training split holds {len(g.images)} images of the classes; {cap} + {n} asked for")
+    return g.images[int(cap):], g.source_labels[int(cap):]

@@ -75,7 +75,7 @@ def check_config(config: dict[str, Any]) -> None:
                           "maximum-likelihood σ² cannot be formed; set sigma.value (model scale [-1, 1])")
     for name in config["models"]:
         inversion_params(config, name)  # a per-model override names only the optimiser's keys
-    for key in ("inversion", "ais"):
+    for key in ("inversion", "ais") if generator_models(config) else ():   # stored samples only: neither runs
         known = set(group_names(config))
         unknown = sorted(set(config[key]["groups"]) - known - {"train", "test", "other_classes"})
         if unknown:
