@@ -143,10 +143,10 @@ def fit_linear(x: Tensor, labels: Tensor, n_classes: int, l2: float = 1e-2, max_
     plus ``l2 / 2 · ‖W‖²`` (the bias is not penalised) from zero weights by full-batch L-BFGS with a strong-Wolfe
     line search (``max_iter`` iterations): deterministic, no seed. The penalty keeps the weights finite when a small
     training set is separable."""
-    torch.manual_seed(0)
     x2 = x.detach().float().flatten(1)
     y = torch.as_tensor(labels).long()
-    model = LinearClassifier(x2.shape[1], n_classes)
+    with torch.random.fork_rng(devices=[]):      # the layer's default initialisation must not move the global RNG
+        model = LinearClassifier(x2.shape[1], n_classes)
     nn.init.zeros_(model.linear.weight)
     nn.init.zeros_(model.linear.bias)
     opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe",
