@@ -277,3 +277,16 @@ def test_beyond_tests_the_run_did_not_make_say_why(tmp_path):
                                                          "ais": {"preset": "paper", "overrides": {}}})
     assert text.split("|")[0] == f"**cannot be tested in this run** ({why})"
     assert text.split("|")[1] == f"**cannot be tested in this run** ({b['coverage']['reason']})"
+
+
+def test_a_run_of_stored_samples_reads_no_paper_table_and_says_why(tmp_path):
+    _beyond_tables(tmp_path)                               # only the tests beyond the paper ran
+    why = "every model of this run is given as stored samples (kind samples: perfect)"
+    s = findings.summarise(tmp_path, "gan", paper_skipped=why)
+    assert all(s[k]["holds"] is Verdict.CANNOT_TEST for k in ("manifold", "inference", "density", "typicality"))
+    assert s["beyond"]["tgtr"]["holds"] is Verdict.NOT_REPRODUCED
+    page = findings.render("$data_note|$v1|$v4|$gan_acc_l2|$v_tgtr", s, {"dataset": {"name": "m", "classes": [0]},
+                                                                         "ais": {"preset": "paper", "overrides": {}}})
+    assert page == (f"\n**This run audits stored samples, not a generator**: {why}.\n|"
+                    "**cannot be tested in this run** (it needs a generator; see the note above)|"
+                    "**cannot be tested in this run** (it needs a generator; see the note above)|n/a|**does not hold**")
