@@ -5,7 +5,7 @@
 Reads ``RUN_DIR/results/tgtr/{model}.h5`` (`ganaudit.audits.tgtr`) and prints, per model: the real-sample size each
 generated training set is worth (CNN and linear classifier; the interval is the range over the repeats' own
 crossings), the accuracy curve (mean, std, range over repeats), the stage's notes and its time from
-``RUN_DIR/benchmarks/tgtr/{model}.tsv`` (wall seconds of the job; noisy on a shared machine).
+``RUN_DIR/benchmarks/tgtr/{model}.tsv`` (wall and CPU seconds of the job; wall time is noisy on a shared machine).
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ def report(run_dir: Path) -> str:
         bench = run_dir / "benchmarks" / "tgtr" / f"{model}.tsv"
         if bench.exists():
             t = pd.read_csv(bench, sep="\t")
-            out.append(f"stage time: {float(t.s.iloc[-1]):.1f} s wall, max RSS {float(t.max_rss.iloc[-1]):.0f} MB "
-                       f"(benchmarks/tgtr/{model}.tsv)")
+            r = t.iloc[-1]
+            out.append(f"stage time: {float(r.s):.1f} s wall, {float(r.cpu_time):.1f} s CPU at a mean load of "
+                       f"{float(r.mean_load):.0f} % of a core, max RSS {float(r.max_rss):.0f} MB "
+                       f"(Snakemake's benchmarks/tgtr/{model}.tsv; wall time is noisy on a shared machine)")
     return "\n".join(out)
 
 
