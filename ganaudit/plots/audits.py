@@ -215,7 +215,7 @@ def tgtr_accuracy_curve(model: str, curve: pd.DataFrame, worth: pd.DataFrame, no
         fig = new_figure(max(6.0, 5.5 * len(classifiers)), 4.4)
         axes = fig.subplots(1, max(1, len(classifiers)), squeeze=False, sharey=True)[0]
         sizes = sorted(set(worth.n_generated)) if len(worth) else []
-        colours = dict(zip(sizes, group_colours([f"generated_{i}" for i in range(len(sizes))]).values()))
+        colours = {n: f"C{(2 * i + 1) % 10}" for i, n in enumerate(sizes)}    # distinct colours of the style's cycle
         for ax, clf in zip(axes, classifiers):
             real = curve[(curve.classifier == clf) & (curve.source == "real")].sort_values("n")
             ax.plot(real.n, real.accuracy_mean, marker="o", color="0.15", label="real training images (mean)")
