@@ -191,8 +191,8 @@ def _beyond_tables(tmp_path):
                  ).to_csv(tmp_path / "coverage.csv", index=False)
     pd.DataFrame([{"model": "gan", "group": g, "n_images": 1000, "n_directions": n, "fraction": 0.99} for g, n in
                   [("generated", 209), ("train", 242), ("test", 241)]]).to_csv(tmp_path / "coverage_spectrum.csv", index=False)
-    pd.DataFrame([_tgtr_row("cnn", 1000, 0.96, 0.9886, "≈ 120 [80, 200]"),
-                  _tgtr_row("cnn", 10000, 0.97, float("nan"), "≈ 300 [200, 1,000]"),
+    pd.DataFrame([_tgtr_row("cnn", 1000, 0.96, 0.9886, "~ 120 [80, 200]"),
+                  _tgtr_row("cnn", 10000, 0.97, float("nan"), "~ 300 [200, 1,000]"),
                   _tgtr_row("linear", 1000, 0.93, 0.9815, "< 10 [0, 10]")]).to_csv(tmp_path / "tgtr.csv", index=False)
 
 
@@ -217,7 +217,7 @@ def test_beyond_the_paper_verdicts_and_their_lines(tmp_path):
     text = findings.render("$v_support|$v_tgtr|$tgtr_text|$rule_directions_drop|$rule_tgtr_gap", findings.summarise(tmp_path, "gan"),
                            {"dataset": {"name": "m", "classes": [0]}, "ais": {"preset": "paper", "overrides": {}}})
     assert text == ("**holds**|**does not hold**|CNN (150 steps): 1,000 samples give 96.0 % (vs 98.9 % on as many real "
-                    "images), worth ≈ 120 [80, 200] real images; 10,000 samples give 97.0 %, worth ≈ 300 [200, 1,000] "
+                    "images), worth ~ 120 [80, 200] real images; 10,000 samples give 97.0 %, worth ~ 300 [200, 1,000] "
                     "real images; linear classifier on pixels: 1,000 samples give 93.0 % (vs 98.2 % on as many real "
                     "images), worth < 10 [0, 10] real images (samples labelled by the class the conditional generator "
                     "was asked for; [range over repeats]).|10|1")
@@ -225,7 +225,7 @@ def test_beyond_the_paper_verdicts_and_their_lines(tmp_path):
 
 def test_beyond_rules_flip_at_their_thresholds():
     def tgtr(gap):
-        row = {**_tgtr_row("cnn", 10, 0.9, 0.9, "≈ 5 [1, 8]"), "gap_points": gap}
+        row = {**_tgtr_row("cnn", 10, 0.9, 0.9, "~ 5 [1, 8]"), "gap_points": gap}
         return findings.tgtr_finding(pd.DataFrame([row]), None, "gan")["holds"]
 
     assert tgtr(findings.TGTR_MAX_GAP_POINTS) is Verdict.REPRODUCED

@@ -279,7 +279,7 @@ def _limit(value: float, bound: str, n: Sequence[float]) -> tuple[float, float]:
 
 
 def _fmt_n(v: float) -> str:
-    return "∞" if not np.isfinite(v) else f"{v:,.0f}"
+    return "inf" if not np.isfinite(v) else f"{v:,.0f}"
 
 
 def real_sample_size(runs: pd.DataFrame) -> pd.DataFrame:
@@ -312,7 +312,7 @@ def real_sample_size(runs: pd.DataFrame) -> pd.DataFrame:
             elif bound == "above":
                 text = f"> {_fmt_n(ns[-1])}"
             else:
-                text = f"≈ {_fmt_n(value)}"
+                text = f"~ {_fmt_n(value)}"
             text += f" [{_fmt_n(low)}, {_fmt_n(high)}]"
             rows.append({"classifier": clf, "n_generated": int(n_gen), "n_repeats": len(level),
                          "accuracy_generated": float(level.mean()), "accuracy_generated_min": float(level.min()),

@@ -83,11 +83,11 @@ def test_real_sample_size_known_answers():
     assert t.real_equivalent == pytest.approx(1000) and t.bound == ""
     assert t.real_equivalent_low == pytest.approx(10 ** 2.5) and t.real_equivalent_high == pytest.approx(10 ** 3.5)
     assert t.accuracy_real_same_n == pytest.approx(0.8) and t.gap_points == pytest.approx(0.0, abs=1e-9)
-    assert t.worth == "≈ 1,000 [316, 3,162]" and t.n_repeats == 2 and (t.n_real_min, t.n_real_max) == (10, 10000)
+    assert t.worth == "~ 1,000 [316, 3,162]" and t.n_repeats == 2 and (t.n_real_min, t.n_real_max) == (10, 10000)
     below = tgtr.real_sample_size(_runs([0.5, 0.6, 0.65])).iloc[0]    # the mean 0.583 is under the first point, 0.6
     assert below.bound == "below" and np.isnan(below.real_equivalent) and below.worth == "< 10 [0, 32]"  # 0.65 is 10^1.5
     above = tgtr.real_sample_size(_runs([0.95, 0.97], n_gen=5)).iloc[0]
-    assert above.bound == "above" and above.worth == "> 10,000 [10,000, ∞]" and np.isnan(above.accuracy_real_same_n)
+    assert above.bound == "above" and above.worth == "> 10,000 [10,000, inf]" and np.isnan(above.accuracy_real_same_n)
     summary = tgtr.curve_summary(_runs([0.75, 0.85]))
     gen = summary[summary.source == "generated"].iloc[0]
     assert gen.accuracy_mean == pytest.approx(0.8) and gen.accuracy_std == pytest.approx(np.std([0.75, 0.85], ddof=1))
@@ -151,3 +151,18 @@ def test_curve_config_accepts_one_size_or_a_list():
     cfg = tgtr.curve_config(p, {"steps": 500, "batch_size": 32, "lr": 0.001})
     assert cfg.n_generated == (1000,) and cfg.cnn.steps == 7 and cfg.cnn.batch_size == 32 and cfg.classifiers == ("linear",)
     assert tgtr.curve_config({**p, "n": [1000, 10000]}, {}).n_generated == (1000, 10000)
+
+
+def test_the_artifact_round_trips_the_tables(tmp_path):
+    from ganaudit.audits import common
+
+    (xtr, ytr), (xte, yte) = _real(40, 0), _real(20, 1)
+    cfg = tgtr.CurveConfig(n_generated=(8, 64), n_real=(4, 16), repeats=2, classifiers=("linear",))
+    sampler = lambda n, s: tgtr.sample_class_balanced(TemplateGenerator(swap=True), n, s)   # noqa: E731
+    tree, attrs, table, notes = tgtr.tgtr_audit(sampler, "the class asked for", xtr, ytr.numpy(), xte, yte.numpy(), 2, cfg, 0)
+    common.write_audit(tmp_path / "gan.h5", tree, attrs, {}, 0, notes)
+    back = common.read_frame(tmp_path / "gan.h5", "table")
+    assert back.worth.tolist() == table.worth.tolist() == ["< 4 [0, 4]", "< 4 [0, 4]"]   # swapped classes: worth nothing
+    assert back["labels"].tolist() == ["the class asked for"] * 2 and back.cnn_steps.tolist() == [cfg.cnn.steps] * 2
+    assert len(common.read_frame(tmp_path / "gan.h5", "runs")) == 2 * (2 + 2)
+    assert common.read_notes(tmp_path / "gan.h5")[-1].startswith("generated images labelled by the class asked for")
