@@ -8,8 +8,10 @@
 
 
 # The inputs an audit may name (registry `inputs`); a run without training data has none of the data files.
+# A model given as stored samples has no generator: its rule reads the import_samples artifact instead.
 AUDIT_INPUTS = {
-    "generator": lambda: "results/models/{model}/generator.pt",
+    "generator": lambda: lambda wc: [] if wc.model in SAMPLE_MODELS else f"results/models/{wc.model}/generator.pt",
+    "samples": lambda: lambda wc: f"results/models/{wc.model}/samples.h5" if wc.model in SAMPLE_MODELS else [],
     "train": lambda: data_file("train") if HAS_TRAIN else [],
     "test": lambda: data_file("test") if HAS_TRAIN else [],
     "classifier": lambda: "results/classifier/classifier.pt" if HAS_CLASSIFIER else [],
@@ -22,6 +24,7 @@ for _audit in AUDITS.values():
             _audit.name
         input:
             **{k: AUDIT_INPUTS[k]() for k in _audit.inputs},
+            **({"samples": AUDIT_INPUTS["samples"]()} if "generator" in _audit.inputs else {}),
             script=source("scripts", "audit.py"),
             code=code("audit") + audit_code(_audit),
         output:
@@ -49,7 +52,7 @@ for _test in AUDITS:
         name:
             f"{_test}_table"
         input:
-            artifacts=expand(f"results/{_test}/{{model}}.h5", model=GAN_MODELS),
+            artifacts=expand(f"results/{_test}/{{model}}.h5", model=AUDITED_MODELS),
             code=code("beyond_table"),
         output:
             **{f"{_name}_{_ext}": _path for _name in BEYOND_TABLES[_test] for _ext, _path in table(_name, _name).items()},

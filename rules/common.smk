@@ -14,7 +14,8 @@ from snakemake.utils import validate
 from ganaudit.workflow.plan import (ais_groups, ais_n_images, ais_params, ais_setting, beyond_params,
                                     beyond_plan, check_config, findings_stamp, front_page, group_names, group_params,
                                     inlier_group, inlier_label, inversion_groups, inversion_params,
-                                    latent_sweep_models, model_spec, normalise_config, scored_groups)
+                                    latent_sweep_models, model_spec, normalise_config, paper_plan, sample_models,
+                                    scored_groups)
 from ganaudit.workflow.imports import library_files
 from ganaudit.audits.registry import AUDITS, config_value, module_file
 from ganaudit.findings import MEMORISATION_P
@@ -42,10 +43,14 @@ config.update(_sorted)
 # ------------------------------------------------------------------------------------ derived values
 
 DATASET = config["dataset"]["name"]
-MODELS = list(config["models"])
-GAN_MODELS = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]
-AUDITED = GAN_MODELS[0] if GAN_MODELS else MODELS[0]  # the GAN the findings page is about
-MODEL_ROLES = {m: s.get("role", "gan") for m, s in config["models"].items()}
+# models given as stored samples (kind samples) have no generator: only the tests beyond the paper run for them
+SAMPLE_MODELS = sample_models(config)
+MODELS = [m for m in config["models"] if m not in SAMPLE_MODELS]  # models with a generator: the paper's stages
+GAN_MODELS = [m for m in MODELS if config["models"][m].get("role", "gan") == "gan"]
+AUDITED_MODELS = [m for m, s in config["models"].items() if s.get("role", "gan") == "gan"]  # the tests beyond the paper
+AUDITED = (GAN_MODELS or AUDITED_MODELS or MODELS)[0]  # the GAN the findings page is about
+MODEL_ROLES = {m: config["models"][m].get("role", "gan") for m in MODELS}
+PAPER = paper_plan(config)  # None when the paper's model-based stages run, else why not
 HAS_TRAIN = config["dataset"]["source"]["kind"] != "none"
 N_CLASSES = len(config["dataset"].get("classes") or []) or None
 GROUPS = group_names(config)  # every image group of the run
@@ -69,7 +74,7 @@ CUDA = config["device"] == "cuda"
 
 
 wildcard_constraints:
-    model="|".join(MODELS),
+    model="|".join(config["models"]),
     group="[A-Za-z0-9_]+",
     shard=r"\d+",
     dataset="[A-Za-z0-9_-]+",
@@ -196,12 +201,16 @@ FINDINGS_PARAMS = dict(
     density=config["density"],
     groups=AIS_GROUPS,
     beyond=BEYOND,
+    **({"paper": PAPER} if PAPER else {}),
 )
 
 
+PAPER_TABLES = ("manifold_inference", "table1", "table2", "table3", "density_inference", "ais_validation",
+                "inversion_validation")
+
+
 def all_targets():
-    targets = [f"results/tables/{t}.csv" for t in ("manifold_inference", "table1", "table2", "table3",
-                                                   "density_inference", "ais_validation", "inversion_validation")]
+    targets = [] if PAPER else [f"results/tables/{t}.csv" for t in PAPER_TABLES]
     targets += [f"results/tables/{t}.csv" for test in BEYOND_RUN for t in BEYOND_TABLES[test]]
     if SWEEP and SWEEP_GROUPS:
         targets.append("results/tables/latent_sweep.csv")

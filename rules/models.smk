@@ -101,3 +101,30 @@ rule sample_quality:
         ENV
     script:
         "../scripts/sample_quality.py"
+
+
+# A model given as stored samples (kind samples: a folder of PNG/JPEG images, an .npz or an HDF5 array), checked
+# against the dataset's image shape and stored as an artifact the audits draw from (ganaudit.models.samples).
+rule import_samples:
+    input:
+        stored=lambda wc: config["models"][wc.model]["path"],
+        code=code("import_samples"),
+    output:
+        "results/models/{model}/samples.h5",
+    params:
+        path=lambda wc: config["models"][wc.model]["path"],
+        image_shape=[config["dataset"]["channels"], config["dataset"]["image_size"], config["dataset"]["image_size"]],
+        classes=config["dataset"].get("classes"),
+    wildcard_constraints:
+        model="|".join(SAMPLE_MODELS) or "^$",
+    log:
+        logs("import_samples/{model}"),
+    benchmark:
+        bench("import_samples/{model}")
+    threads: 1
+    resources:
+        **LIGHT,
+    conda:
+        ENV
+    script:
+        "../scripts/import_samples.py"

@@ -17,5 +17,5 @@ def main(name: str, paths: dict[str, str | None], out_path: str, params: dict) -
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0], snakemake.threads)
     name = snakemake.rule
-    main(name, {k: snakemake.input.get(k) or None for k in registry.AUDITS[name].inputs}, snakemake.output[0],
+    main(name, {k: snakemake.input.get(k) or None for k in (*registry.AUDITS[name].inputs, "samples")}, snakemake.output[0],
          runtime.as_dict(snakemake.params))

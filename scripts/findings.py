@@ -7,7 +7,7 @@ from ganaudit.workflow import runtime
 
 
 def main(tables_dir: str, template_path: str, out_path: str, params: dict) -> None:
-    s = findings.summarise(tables_dir, params["audit"]["gan"], params.get("beyond"))
+    s = findings.summarise(tables_dir, params["audit"]["gan"], params.get("beyond"), params.get("paper"))
     text = findings.render(Path(template_path).read_text(), s, {"dataset": params["dataset"], "ais": params["ais"],
                                                                 "models": params["models"], "density": params["density"]})
     # the first line stamps the page with the configuration it describes (see front_page in rules/common.smk)

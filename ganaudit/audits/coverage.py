@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import chi2_contingency
 
-from ganaudit.audits.common import model_pool, write_frames
+from ganaudit.audits.common import write_frames
 from ganaudit.audits.stage import StageInputs, StageOutput
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def coverage_audit(samples: Samples, params: Mapping[str, Any], classifier: Any 
     classifier, and `compare_spectra`.
 
     Args:
-        samples: the model's samples (`model_pool`; ``labels`` the requested classes, None if unconditional).
+        samples: the model's samples (`ganaudit.audits.stage.StageInputs.pool`; ``labels`` the requested or stored classes, None if none).
         params: ``beyond.coverage`` (``n_reference``, ``fraction``).
         classifier: the pipeline's classifier (`ganaudit.models.classifier.Classifier`) or None.
         train, test: ``[M, C, H, W]`` real images (model scale), the reference spectra (first ``n_reference``);
@@ -232,10 +232,9 @@ def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     from ganaudit.data.images import to_model_scale
 
     p = params["coverage"]
-    G = inputs.generator()
     train, test = inputs.group("train"), inputs.group("test")
     classifier = inputs.classifier()
-    pool = model_pool(G, p["n_samples"], inputs.seed, train.labels if train is not None else None)
+    pool = inputs.pool(p["n_samples"], inputs.seed, train.labels if train is not None else None)
     skipped = []
     if train is None:
         skipped.append("reference spectra and label histogram skipped: no training or test images in this run")

@@ -27,7 +27,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import hypergeom, mannwhitneyu
 
-from ganaudit.audits.common import DISTANCES, as_uint8, model_pool, write_frames
+from ganaudit.audits.common import DISTANCES, as_uint8, write_frames
 from ganaudit.audits.stage import StageInputs, StageOutput
 
 if TYPE_CHECKING:
@@ -270,10 +270,9 @@ def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     from ganaudit.manifold.distances import perceptual_from_config
 
     p = params["memorisation"]
-    G = inputs.generator()
     train = inputs.group("train", p["max_train"])
     test = inputs.group("test", p["n_test"])
-    pool = model_pool(G, p["n_samples"], inputs.seed, train.labels)
+    pool = inputs.pool(p["n_samples"], inputs.seed, train.labels)
     perceptual = perceptual_from_config(params["perceptual"], inputs.device)
     tree, group_attrs, table = memorisation_audit(pool.images.float(), to_model_scale(test.images),
                                                   to_model_scale(train.images), perceptual, p)

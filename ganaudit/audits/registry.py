@@ -11,7 +11,8 @@ tables) imports no audit. Each entry names:
 * ``figure``: ``(figure name, label)`` of its per-model figure (`rules/figures.smk`), or None;
 * ``needs_train``: whether it needs the run's training images (without them it is skipped, with the reason);
 * ``seed_offset``: its stream of random numbers (`ganaudit.workflow.runtime.seed_for`);
-* ``inputs``: which of ``generator``, ``train``, ``test``, ``classifier`` its rule reads;
+* ``inputs``: which of ``generator``, ``train``, ``test``, ``classifier`` its rule reads (a rule that reads the
+  ``generator`` reads a model's stored ``samples`` instead when the model is given as samples);
 * ``config``: the further config values its params carry, ``{param name: dotted config key}`` (its own section
   ``beyond.<name>`` always comes as ``params[<name>]``);
 * ``gpu``: whether its job asks for a GPU on a GPU run (its memory and runtime then grow with each retry), and its
@@ -70,10 +71,12 @@ AUDITS: dict[str, Audit] = {a.name: a for a in (
           needs_train=False, seed_offset=10_000_019, inputs=("generator", "train", "test", "classifier"),
           config={"seed": "seed"}, gpu=False, mem_mb=3000, runtime=10),
     Audit("tgtr", "ganaudit.audits.tgtr:stage",
-          (("tgtr", "table", "Train on generated, test on real: test accuracy of the classifier trained on samples "
-                             "vs on real training images"),),
-          "ganaudit.findings:tgtr_finding", None,
-          needs_train=True, seed_offset=11_000_027, inputs=("generator", "train", "test"),
+          (("tgtr", "table", "Train on generated, test on real: the real-sample size the generated training sets are "
+                             "worth (classifiers trained on them vs a curve over real training sizes)"),
+           ("tgtr_curve", "curve", "Train on generated, test on real: test accuracy against the training set size "
+                                   "(mean, std and range over repeats)")),
+          "ganaudit.findings:tgtr_finding", ("tgtr_accuracy_curve", "train on generated"),
+          needs_train=True, seed_offset=11_000_027, inputs=("generator", "train", "test", "classifier"),
           config={"train": "classifier.train", "seed": "seed"}, gpu=False, mem_mb=4000, runtime=20),
 )}
 """The audits, in the order of the findings page."""

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ganaudit.models.base import Generator
+    import numpy as np
+
+    from ganaudit.models.base import Generator, Samples
+    from ganaudit.models.samples import StoredSamples
 
 __all__ = ["StageInputs", "StageOutput"]
 
@@ -28,16 +31,68 @@ class StageOutput:
 @dataclass
 class StageInputs:
     """The inputs of one audit of one model, loaded when a stage asks for them: ``paths`` holds the rule's
-    ``generator``, ``train``, ``test`` and ``classifier`` files (absent or None: the run has none), ``seed`` the
-    audit's own stream (`ganaudit.workflow.runtime.seed_for`), ``device`` where torch runs."""
+    ``generator`` (or, for a model given as stored samples, ``samples``: the ``import_samples`` artifact), ``train``,
+    ``test`` and ``classifier`` files (absent or None: the run has none), ``seed`` the audit's own stream
+    (`ganaudit.workflow.runtime.seed_for`), ``device`` where torch runs. Stages draw the model's images through
+    `pool`, which serves a generator and stored samples alike."""
 
     paths: Mapping[str, str | None]
     seed: int
     device: Any = "cpu"
     _generator: Any = field(default=None, init=False, repr=False)
+    _stored: Any = field(default=None, init=False, repr=False)
 
     def has(self, name: str) -> bool:
         return bool(self.paths.get(name))
+
+    def is_stored(self) -> bool:
+        """True when the model is given as stored samples (no generator)."""
+        return self.has("samples")
+
+    def stored(self) -> StoredSamples:
+        """The stored samples (`ganaudit.models.samples.StoredSamples`), read once from the ``samples`` artifact
+        (group ``stored``; labels −1 mean none)."""
+        if self._stored is None:
+            from ganaudit.artifacts import store
+            from ganaudit.data import images
+            from ganaudit.models.samples import StoredSamples
+
+            path = str(self.paths["samples"])
+            g = images.read_group(path, "stored")
+            has_labels = int(store.read_attrs(path, "groups/stored").get("n_classes", -1)) > 0
+            self._stored = StoredSamples(g.images, g.labels.astype("int64") if has_labels else None, path)
+        return self._stored
+
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of the model's images."""
+        return self.stored().image_shape if self.is_stored() else tuple(self.generator().image_shape)
+
+    def n_classes(self) -> int | None:
+        """The model's classes: a conditional generator's ``n_classes``, the stored samples' class count (from the
+        artifact), or None (unconditional, or samples without labels)."""
+        if self.is_stored():
+            from ganaudit.artifacts import store
+
+            k = int(store.read_attrs(str(self.paths["samples"]), "groups/stored").get("n_classes", -1))
+            return k if k > 0 else None
+        return self.generator().n_classes or None
+
+    def pool(self, n: int, seed: int, class_labels: np.ndarray | None = None) -> Samples:
+        """``n`` images of the model on the model scale, as `ganaudit.models.base.Samples`: a generator's samples
+        (`ganaudit.audits.common.model_pool`: classes drawn from ``class_labels``, latents seeded ``seed``), or ``n``
+        stored samples drawn without replacement, deterministic in ``seed`` (their stored classes; ``z`` is empty
+        ``[n, 0]``); more than are stored is a one-line error."""
+        import torch
+
+        if not self.is_stored():
+            from ganaudit.audits.common import model_pool
+
+            return model_pool(self.generator(), n, seed, class_labels)
+        from ganaudit.data.images import to_model_scale
+        from ganaudit.models.base import Samples
+
+        u8, labels = self.stored().draw(n, seed)
+        return Samples(torch.zeros(n, 0), None if labels is None else torch.as_tensor(labels), to_model_scale(u8))
 
     def generator(self) -> Generator:
         """The model, loaded once (on ``device``)."""
@@ -54,7 +109,7 @@ class StageInputs:
             return None
         from ganaudit.data import images
 
-        return images.read_group(self.paths[name], name, n, image_shape=self.generator().image_shape)
+        return images.read_group(self.paths[name], name, n, image_shape=self.image_shape())
 
     def classifier(self):
         """The pipeline's classifier, or None when the run has none."""

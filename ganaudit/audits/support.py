@@ -51,7 +51,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 
-from ganaudit.audits.common import as_uint8, model_pool, pair_images, write_frames
+from ganaudit.audits.common import as_uint8, pair_images, write_frames
 from ganaudit.audits.features import check_square, closest_pairs, distance_features, pairwise_distances
 from ganaudit.audits.stage import StageInputs, StageOutput
 
@@ -637,10 +637,9 @@ def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     from ganaudit.manifold.distances import perceptual_from_config
 
     p = params["support"]
-    G = inputs.generator()
     train = inputs.group("train")
     test = inputs.group("test")
-    pool = model_pool(G, p["n_samples"], inputs.seed, train.labels)
+    pool = inputs.pool(p["n_samples"], inputs.seed, train.labels)
     cal, held, ref, ref_name = real_pools(to_model_scale(train.images),
                                           None if test is None else to_model_scale(test.images), p, inputs.seed)
     perceptual = perceptual_from_config(params["perceptual"], inputs.device)

@@ -1,5 +1,6 @@
-"""The model kinds the pipeline trains itself (pure Python: the config check reads it at parse time); every
-other kind is a pretrained generator behind an adapter (`ganaudit.models.adapters.kinds`)."""
+"""The model kinds the pipeline trains itself (pure Python: the config check reads it at parse time), the kind
+``samples`` (a model given as stored images, `ganaudit.models.samples`); every other kind is a pretrained generator
+behind an adapter (`ganaudit.models.adapters.kinds`)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,12 @@ merged over the ``inversion`` section by `ganaudit.workflow.plan.inversion_param
 def is_builtin(spec: dict[str, Any]) -> bool:
     """True for a config entry the pipeline trains itself."""
     return spec["kind"] in BUILTIN_KINDS
+
+
+SAMPLES_KIND = "samples"
+"""A model given as stored samples (`ganaudit.models.samples`): no generator, only the audits that need samples."""
+
+
+def is_samples(spec: dict[str, Any]) -> bool:
+    """True for a config entry that gives a model as stored samples (no generator)."""
+    return spec["kind"] == SAMPLES_KIND

@@ -34,7 +34,7 @@ _HOME = {
     "fig7_density_inference": "classification", "fig8_likelihood": "density", "fig9_ais_convergence": "density",
     "fig12_likelihood_all_models": "density", "table2_typicality": "typicality", "training_figure": "training",
     "support_collisions": "audits", "memorisation_distances": "audits", "coverage_histograms": "audits",
-    "latent_sweep_psnr": "audits",
+    "tgtr_accuracy_curve": "audits", "latent_sweep_psnr": "audits",
     "save": "style", "group_colours": "style", "group_order": "style", "absent_groups": "style",
     "as_uint8": "style", "mosaic": "style", "GROUP_ORDER": "style", "GRID_PAD_COLOUR": "style",
 }

@@ -1,6 +1,6 @@
 """Figures of the tests beyond the paper (`ganaudit.audits.common`): the birthday-paradox collision curves with the
 closest sample pairs, the memorisation distances with the closest sample/training pairs, the label histogram
-and covariance spectrum, and the latent-size sweep of the inversion.
+and covariance spectrum, the train-on-generated accuracy curve, and the latent-size sweep of the inversion.
 
 Distances are named as in the artifacts' tables (``L2``: MSE per pixel-channel on ``[-1, 1]``; the perceptual
 metric's own name). Pair grids show uint8 images ``[k, 2, C, H, W]`` (two rows: the pair's first and second
@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from ganaudit.plots.style import (apply_style, finish, finite_log10, group_colours, group_hist, mark_empty,
                                   new_figure, show_rows)
 
-__all__ = ["support_collisions", "memorisation_distances", "coverage_histograms", "latent_sweep_psnr"]
+__all__ = ["support_collisions", "memorisation_distances", "coverage_histograms", "tgtr_accuracy_curve", "latent_sweep_psnr"]
 
 POOL_NAMES = {"samples": "model samples", "reference": "held-out real images"}
 
@@ -203,6 +203,50 @@ def coverage_histograms(model: str, classes: pd.DataFrame, spectrum: pd.DataFram
         if len(spectrum):
             spec.legend(loc="upper right", frameon=True)
         return finish(fig, f"Mode coverage — {model}: which classes and directions does the GAN produce?", notes)
+
+
+def tgtr_accuracy_curve(model: str, curve: pd.DataFrame, worth: pd.DataFrame, notes: Sequence[str] = ()) -> Figure:
+    """Train on generated, test on real: one panel per classifier, the test accuracy against the number of real
+    training images (log scale; mean with the range over repeats as a band), and the accuracy of the same classifier
+    trained on each generated training set as a horizontal line (band: its range), marked where the real curve
+    reaches it (the real-sample size it is worth).
+
+    Args:
+        curve: `ganaudit.audits.tgtr.curve_summary` (classifier, source, n, accuracy_mean, accuracy_min, accuracy_max).
+        worth: `ganaudit.audits.tgtr.real_sample_size` (classifier, n_generated, accuracy_generated, real_equivalent,
+            worth).
+    """
+    classifiers = list(dict.fromkeys(curve.classifier)) if len(curve) else []
+    titles = {"cnn": "CNN (the pipeline's classifier)", "linear": "linear classifier on pixels"}
+    with apply_style():
+        fig = new_figure(max(6.0, 5.5 * len(classifiers)), 4.4)
+        axes = fig.subplots(1, max(1, len(classifiers)), squeeze=False, sharey=True)[0]
+        sizes = sorted(set(worth.n_generated)) if len(worth) else []
+        colours = {n: f"C{(2 * i + 1) % 10}" for i, n in enumerate(sizes)}    # distinct colours of the style's cycle
+        for ax, clf in zip(axes, classifiers):
+            real = curve[(curve.classifier == clf) & (curve.source == "real")].sort_values("n")
+            ax.plot(real.n, real.accuracy_mean, marker="o", color="0.15", label="real training images (mean)")
+            ax.fill_between(real.n, real.accuracy_min, real.accuracy_max, color="0.15", alpha=0.15,
+                            label="range over repeats")
+            gen = curve[(curve.classifier == clf) & (curve.source == "generated")]
+            for r in worth[worth.classifier == clf].itertuples():
+                c = colours[r.n_generated]
+                g = gen[gen.n == r.n_generated]
+                ax.axhline(r.accuracy_generated, color=c, lw=1.5,
+                           label=f"{int(r.n_generated):,} generated: worth {r.worth} real")
+                if len(g):
+                    ax.axhspan(float(g.accuracy_min.iloc[0]), float(g.accuracy_max.iloc[0]), color=c, alpha=0.12)
+                if np.isfinite(r.real_equivalent):
+                    ax.plot([r.real_equivalent], [r.accuracy_generated], marker="v", color=c, ms=9)
+            ax.set_xscale("log")
+            ax.set_xlabel("real training images (class-balanced)")
+            ax.set_ylabel("accuracy on the real test images")
+            ax.set_title(titles.get(clf, clf))
+            ax.legend(loc="lower right", frameon=True, fontsize=7)
+        if not classifiers:
+            mark_empty(axes[0], "no curve: see the notes")
+        return finish(fig, f"Train on generated, test on real — {model}: how many real images are its samples worth?",
+                      notes)
 
 
 def latent_sweep_psnr(table: pd.DataFrame, notes: Sequence[str] = ()) -> Figure:

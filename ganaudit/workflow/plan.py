@@ -9,7 +9,7 @@ from typing import Any
 
 from ganaudit.audits.registry import AUDITS
 from ganaudit.data.roles import GENERATED_GROUPS, inlier_group, inlier_label, scored_groups  # noqa: F401  (the rules use them)
-from ganaudit.models.kinds import BUILTIN_KEYS, BUILTIN_KINDS, is_builtin  # noqa: F401  (the rules use them)
+from ganaudit.models.kinds import BUILTIN_KEYS, BUILTIN_KINDS, SAMPLES_KIND, is_builtin, is_samples  # noqa: F401  (the rules use them)
 
 MNIST_CLASSES = set(range(10))
 
@@ -32,7 +32,9 @@ def check_config(config: dict[str, Any]) -> None:
     ds = config["dataset"]
     has_train = ds["source"]["kind"] != "none"
     for name, spec in config["models"].items():
-        if is_builtin(spec):
+        if is_samples(spec):
+            check_samples_spec(name, spec)
+        elif is_builtin(spec):
             unknown = sorted(set(spec) - BUILTIN_KEYS)
             if unknown:
                 raise ConfigError(f"config: models.{name}: unknown key(s) {unknown} for kind {spec['kind']!r} "
@@ -73,11 +75,46 @@ def check_config(config: dict[str, Any]) -> None:
                           "maximum-likelihood σ² cannot be formed; set sigma.value (model scale [-1, 1])")
     for name in config["models"]:
         inversion_params(config, name)  # a per-model override names only the optimiser's keys
-    for key in ("inversion", "ais"):
+    for key in ("inversion", "ais") if generator_models(config) else ():   # stored samples only: neither runs
         known = set(group_names(config))
         unknown = sorted(set(config[key]["groups"]) - known - {"train", "test", "other_classes"})
         if unknown:
             raise ConfigError(f"config: {key}.groups: unknown group(s) {unknown} (known: {sorted(known)})")
+
+
+def check_samples_spec(name: str, spec: dict[str, Any]) -> None:
+    """A ``samples`` model's entry: only its keys (`ganaudit.models.samples.SAMPLES_KEYS`) and a ``path`` that exists
+    (a folder of images, an ``.npz`` or an HDF5 file); `ConfigError` naming the key."""
+    from ganaudit.models.samples import SAMPLES_KEYS
+
+    unknown = sorted(set(spec) - SAMPLES_KEYS)
+    if unknown:
+        raise ConfigError(f"config: models.{name}: unknown key(s) {unknown} for kind 'samples' (allowed: {sorted(SAMPLES_KEYS)})")
+    if not spec.get("path"):
+        raise ConfigError(f"config: models.{name}.path: required for kind 'samples' (a folder of PNG/JPEG images, "
+                          "an .npz with an 'images' array, or an HDF5 file)")
+    if not Path(str(spec["path"])).expanduser().exists():
+        raise ConfigError(f"config: models.{name}.path: {spec['path']} not found")
+
+
+def sample_models(config: dict[str, Any]) -> list[str]:
+    """The models given as stored samples (kind ``samples``): only the audits that need samples run for them."""
+    return [m for m, s in config["models"].items() if is_samples(s)]
+
+
+def generator_models(config: dict[str, Any]) -> list[str]:
+    """The models with a generator: the paper's stages (inversion, density, their figures) run for these."""
+    return [m for m, s in config["models"].items() if not is_samples(s)]
+
+
+def paper_plan(config: dict[str, Any]) -> str | None:
+    """None when the run makes the paper's model-based stages (inversion, AIS, typicality and their tables and
+    figures), else why not (one sentence for the findings page): every model is given as stored samples."""
+    if generator_models(config):
+        return None
+    return ("every model of this run is given as stored samples (kind samples: " + ", ".join(sample_models(config))
+            + "); inversion, the log-likelihood (AIS) and the typical set need a generator, so the paper's four "
+            "findings and its model-based figures are skipped and only the tests that need samples run")
 
 
 def group_names(config: dict[str, Any]) -> list[str]:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ganaudit.artifacts import store
-from ganaudit.audits import common, coverage, memorisation, support, tgtr
+from ganaudit.audits import common, coverage, memorisation, support
 from ganaudit.data import stats
 from ganaudit.manifold.distances import get_perceptual
 
@@ -190,13 +190,6 @@ def test_coverage_without_data_keeps_the_samples_spectrum_and_says_why():
     assert table.empty and notes == ["label histogram skipped: no classifier"]
     assert tree["spectrum"]["group"].tolist() == ["generated"]
     assert tree["spectrum"]["n_directions"].tolist() == [4]            # 5 distinct images span 4 directions
-
-
-def test_tgtr_skips_an_unconditional_generator():
-    g = Templates(torch.zeros(2, *SHAPE))
-    x = torch.zeros(4, *SHAPE)
-    tree, attrs, table, notes = tgtr.tgtr_audit(g, x, np.zeros(4, np.int64), x, np.zeros(4, np.int64), 4, {}, 0)
-    assert table.empty and notes[0].startswith("skipped: the generator is unconditional")
 
 
 def test_latent_sweep_rows_psnr_of_best_and_worst_restart():

@@ -481,11 +481,11 @@ def test_gan_face_generate_real_weights(faces):
 def test_schema_kind_enum_is_the_registry_plus_the_builtins():
     import yaml
 
-    from ganaudit.workflow.plan import BUILTIN_KINDS
+    from ganaudit.workflow.plan import BUILTIN_KINDS, SAMPLES_KIND
 
     schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml").read_text())
     enum = schema["properties"]["models"]["additionalProperties"]["properties"]["kind"]["enum"]
-    assert sorted(enum) == sorted([*adapters.KINDS, *BUILTIN_KINDS]) and len(enum) == len(set(enum))
+    assert sorted(enum) == sorted([*adapters.KINDS, *BUILTIN_KINDS, SAMPLES_KIND]) and len(enum) == len(set(enum))
     assert not set(adapters.KINDS) & set(BUILTIN_KINDS)
 
 

@@ -404,6 +404,23 @@ def test_coverage_histograms_bars_agreement_and_spectra():
     assert texts(none.axes[0]) == ["no label histogram: the run has no classifier (see the notes)"]
 
 
+def test_tgtr_accuracy_curve_real_curve_levels_and_their_worth():
+    curve = pd.DataFrame([{"classifier": c, "source": "real", "n": n, "accuracy_mean": a, "accuracy_min": a - 0.01,
+                           "accuracy_max": a + 0.01} for c in ("cnn", "linear") for n, a in ((10, 0.6), (100, 0.7), (1000, 0.8))]
+                         + [{"classifier": c, "source": "generated", "n": 1000, "accuracy_mean": 0.75, "accuracy_min": 0.74,
+                             "accuracy_max": 0.76} for c in ("cnn", "linear")])
+    worth = pd.DataFrame([{"classifier": c, "n_generated": 1000, "accuracy_generated": 0.75, "real_equivalent": e,
+                           "worth": w} for c, e, w in (("cnn", 316.2, "≈ 316 [300, 330]"), ("linear", np.nan, "< 10 [0, 10]"))])
+    fig = plots.tgtr_accuracy_curve("gan", curve, worth, ["a note"])
+    cnn, lin = fig.axes
+    assert (cnn.get_title(), lin.get_title()) == ("CNN (the pipeline's classifier)", "linear classifier on pixels")
+    assert cnn.get_xscale() == "log" and "a note" in fig.get_supxlabel()
+    np.testing.assert_allclose(cnn.lines[0].get_ydata(), [0.6, 0.7, 0.8])
+    assert legend(cnn) == ["real training images (mean)", "range over repeats", "1,000 generated: worth ≈ 316 [300, 330] real"]
+    assert [tuple(ln.get_xydata()[0]) for ln in cnn.lines if ln.get_marker() == "v"] == [(316.2, 0.75)]
+    assert not [ln for ln in lin.lines if ln.get_marker() == "v"]            # off the curve: no marker
+
+
 def test_latent_sweep_psnr_lines_bands_reference_and_effort_ticks():
     rows = [{"kind": k, "model": f"{k}_{d}", "latent_dim": d, "group": g, "median_psnr_db": p + (5 if g == "generated" else 0),
              "median_worst_psnr_db": p - 1, "n_restarts": 8 if d == 64 else 4, "n_steps": 300 if d == 64 else 150,

@@ -14,9 +14,13 @@ CONFIGS = [REPO / "config.yaml", *sorted((REPO / "configs").glob("*.yaml"))]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
-def test_config_is_valid(path):
+def test_config_is_valid(path, tmp_path, monkeypatch):
     cfg = yaml.safe_load(path.read_text())
     validate(cfg, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    for spec in cfg["models"].values():
+        if spec["kind"] == "samples":      # the folder a user makes first, relative to the run's working directory
+            (tmp_path / spec["path"]).mkdir(parents=True)
+            monkeypatch.chdir(tmp_path)
     check_config(cfg)
     assert "generated_calibration" in group_names(cfg)
 
@@ -130,4 +134,22 @@ def test_a_model_s_inversion_settings_merge_over_the_section_and_never_reach_its
     assert "inversion" not in model_spec(cfg, "gan_z128") and model_spec(cfg, "gan_z2") == cfg["models"]["gan_z2"]
     cfg["models"]["gan_z2"]["inversion"] = {"n_images": 5}
     with pytest.raises(ConfigError, match=r"models.gan_z2.inversion: unknown key\(s\) \['n_images'\]"):
+        check_config(cfg)
+
+
+def test_a_samples_model_runs_only_the_audits_that_need_samples(tmp_path, monkeypatch):
+    from ganaudit.workflow.plan import beyond_plan, generator_models, paper_plan, sample_models
+
+    cfg = _config("samples.yaml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="config: models.perfect.path: mnist_pngs not found"):
+        check_config(cfg)
+    (tmp_path / "mnist_pngs").mkdir()
+    check_config(cfg)
+    assert sample_models(cfg) == ["perfect"] and generator_models(cfg) == []
+    assert paper_plan(cfg).startswith("every model of this run is given as stored samples (kind samples: perfect)")
+    assert beyond_plan(cfg) == {"support": None, "memorisation": None, "coverage": None, "tgtr": None}
+    assert paper_plan(_config()) is None
+    cfg["models"]["perfect"]["latent_dim"] = 8
+    with pytest.raises(ConfigError, match=r"models.perfect: unknown key\(s\) \['latent_dim'\] for kind 'samples'"):
         check_config(cfg)

@@ -76,7 +76,7 @@ def test_adding_a_model_runs_that_model_and_the_summaries(smoke_run):
 def test_figure_settings_rerun_only_figures(smoke_run):
     jobs = edited(smoke_run, lambda c: c["figures"].update(dpi=61))
     assert set(jobs) - {"all"} == {r for r in jobs if r.startswith("plot_")} and jobs["plot_training"] == 2, jobs
-    assert len(jobs) == 15, jobs  # every figure rule (with the three of the tests beyond the paper), nothing else
+    assert len(jobs) == 16, jobs  # every figure rule (with the four of the tests beyond the paper), nothing else
 
 
 def _copy_run(src, dest):
