@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from ganaudit.models.base import Generator
+from ganaudit.models.base import Generator, device_of
 
 MIB = 1 << 20
 
@@ -39,12 +39,18 @@ def jacobian(generator: Generator, z: Tensor, labels: Tensor | None, chunk: int 
         return generator(zz, labels).flatten(1)
 
     try:
-        parts = [torch.func.vmap(lambda v: torch.func.jvp(f, (z,), (v.expand(b, d),))[1])(eye[i:i + chunk])
-                 for i in range(0, d, chunk)]                                                      # [k, B, D] each
-        cols = parts[0] if len(parts) == 1 else torch.cat(parts)
-        return cols.permute(1, 2, 0).detach()
+        out: Tensor | None = None
+        for i in range(0, d, chunk):
+            part = torch.func.vmap(lambda v: torch.func.jvp(f, (z,), (v.expand(b, d),))[1])(eye[i:i + chunk])
+            if d <= chunk:                                                   # one pass: as it always was
+                return part.permute(1, 2, 0).detach()
+            if out is None:  # filled chunk by chunk: the Jacobian is held once, never beside its parts
+                out = torch.empty(b, part.shape[2], d, dtype=part.dtype, device=part.device)
+            out[:, :, i:i + chunk] = part.permute(1, 2, 0).detach()          # [k, B, D] → [B, D, k]
+        assert out is not None
+        return out
     except Exception:  # a generator torch.func cannot transform: the double-backward trick (J v = ∂/∂u (uᵀ J v))
-        pieces = []
+        pieces: list[Tensor] = []
         for i in range(0, d, chunk):
             k = min(chunk, d - i)
             zr = z.detach().repeat_interleave(k, 0).requires_grad_(True)
@@ -95,6 +101,16 @@ def pass_bytes(generator: Generator, z: Tensor, labels: Tensor | None) -> int:
         out = generator(z, labels)
     del out
     return int(mode.peak)
+
+
+def rows_within(generator: Generator, memory_mb: float, most: int, labels: Tensor | None = None) -> int:
+    """How many latents one forward pass without autograd may take so that its activations fit ``memory_mb``
+    (`pass_bytes` of one latent, probed once): between 1 and ``most``; ``most`` with no budget (0)."""
+    if memory_mb <= 0:
+        return int(most)
+    z = torch.zeros(1, generator.latent_dim, device=device_of(generator))
+    one = max(pass_bytes(generator, z, None if labels is None else labels[:1]), 1)
+    return int(max(1, min(most, (memory_mb * MIB) // one)))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganaudit.density.curvature import gauss_newton_terms, jacobian  # noqa: F401 - jacobian: its public home stays here too
+from ganaudit.density.curvature import gauss_newton_terms, jacobian, rows_within  # noqa: F401 - jacobian: its public home stays here too
 from ganaudit.density.smc import best_distinct, temper
 from ganaudit.density.target import energy
 from ganaudit.models.base import Generator
@@ -243,8 +243,9 @@ def _nearest_starts(generator: Generator, x: Tensor, labels: Tensor | None, cfg:
     for c in classes:
         idx = torch.arange(n, device=x.device) if c is None else torch.nonzero(labels == c).flatten()
         lab = None if c is None else torch.full((len(pool),), c, dtype=torch.long, device=x.device)
-        imgs = torch.cat([generator(pool[i:i + 512], None if lab is None else lab[i:i + 512]).flatten(1)
-                          for i in range(0, len(pool), 512)]).double()
+        step = rows_within(generator, cfg.memory_mb, 512, lab)  # 512 without a memory budget
+        imgs = torch.cat([generator(pool[i:i + step], None if lab is None else lab[i:i + step]).flatten(1)
+                          for i in range(0, len(pool), step)]).double()
         dist = torch.cdist(xf[idx], imgs)
         out[idx] = pool[dist.topk(r, largest=False).indices]
     return out[:, skip:]

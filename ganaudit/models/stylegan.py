@@ -1,6 +1,7 @@
 """A generator with StyleGAN2's shape and seeded random weights (`StyleGANLike`), to measure what the density stage
 costs at the sizes the paper audits without NVIDIA's code or weights (those go through
-`ganaudit.models.adapters.nvidia`).
+`ganaudit.models.adapters.nvidia`); a config names it as the adapter kind ``stylegan_like``
+(`ganaudit.models.adapters.stylegan_like`).
 
 The shape (Karras et al. 2020, config F): ``z`` normalised to unit second moment, a mapping network of
 ``mapping_layers`` fully connected layers (leaky ReLU) to ``w``; a learned constant at the lowest resolution, then
@@ -15,13 +16,10 @@ Equalised learning rate (weights ``N(0, 1)`` scaled by ``1/√fan_in`` in the fo
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-from ganaudit.models.adapters.wrapper import AdaptedGenerator, _common
 
 SQRT2 = math.sqrt(2.0)
 
@@ -136,22 +134,3 @@ class StyleGANLike(nn.Module):
         assert img is not None
         return img * self.gain
 
-
-#: The ``stylegan_like`` spec keys and their `StyleGANLike` defaults (StyleGAN2 config F at 256×256).
-SPEC_DEFAULTS: dict[str, Any] = {"latent_dim": 512, "resolution": 256, "w_dim": 512, "mapping_layers": 8,
-                                 "channel_base": 32768, "channel_max": 512, "img_channels": 3, "noise": False,
-                                 "output_gain": 0.5, "seed": 0}
-
-
-def load_stylegan_like(spec: dict[str, Any], device: str | torch.device) -> AdaptedGenerator:
-    """The ``stylegan_like`` adapter kind: a `StyleGANLike` built from the spec's size keys (`SPEC_DEFAULTS`) with
-    weights drawn from its ``seed`` (nothing read from disk), behind the `ganaudit.models.base.Generator` protocol."""
-    kwargs = {k: spec.get(k, v) for k, v in SPEC_DEFAULTS.items()}
-    for key in ("latent_dim", "resolution", "w_dim", "mapping_layers", "channel_base", "channel_max", "img_channels",
-                "seed"):
-        if not isinstance(kwargs[key], int) or isinstance(kwargs[key], bool):
-            raise ValueError(f"stylegan_like: {key} must be an integer (got {kwargs[key]!r})")
-    net = StyleGANLike(kwargs.pop("latent_dim"), kwargs.pop("resolution"), **kwargs)
-    info = {**_common(spec), **{k: spec.get(k, v) for k, v in SPEC_DEFAULTS.items()}, "weights": "random (seeded)"}
-    return AdaptedGenerator(net, lambda m, z, labels: m(z), latent_dim=net.latent_dim, n_classes=None,
-                            output_range="[-1,1]", clamp=bool(spec.get("clamp", False)), info=info, device=device)

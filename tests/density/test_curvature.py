@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from ganaudit.density.curvature import OpBytes, gauss_newton_terms, jacobian, pass_bytes, plan_chunks
+from ganaudit.density.curvature import OpBytes, gauss_newton_terms, jacobian, pass_bytes, plan_chunks, rows_within
 
 torch.manual_seed(0)
 NET = nn.Sequential(nn.Linear(7, 32), nn.Tanh(), nn.Linear(32, 12)).requires_grad_(False)
@@ -136,3 +136,12 @@ def test_fallback_calls_see_at_most_a_chunk_of_rows() -> None:
     NoFunc.most_rows = 0
     gauss_newton_terms(NoFunc(), torch.randn(5, 7), None, None)
     assert NoFunc.most_rows == 35
+
+
+def test_rows_within_a_budget() -> None:
+    """Forward passes batch as many latents as their measured activations allow: the Wide generator's ~1 MiB a
+    latent (two [256, 512] float32 tensors alive at once) → 8 rows in 8 MiB; no budget → the most."""
+    g = Wide()
+    one = pass_bytes(g, torch.zeros(1, 256), None)
+    assert (1 << 20) <= one < (1 << 20) + (64 << 10)
+    assert rows_within(g, 8, 100) == 8 and rows_within(g, 0, 100) == 100 and rows_within(g, 1e-3, 100) == 1

@@ -20,9 +20,9 @@ from ganaudit.models.adapters.torch_module import (
     load_torch_module,
     load_torchscript,
 )
+from ganaudit.models.adapters.stylegan_like import SPEC_DEFAULTS as _STYLEGAN_LIKE
+from ganaudit.models.adapters.stylegan_like import load_stylegan_like
 from ganaudit.models.adapters.wrapper import AdaptedGenerator
-from ganaudit.models.stylegan import SPEC_DEFAULTS as _STYLEGAN_LIKE
-from ganaudit.models.stylegan import load_stylegan_like
 
 #: Keys every kind accepts: ``clamp`` (clip outputs to ``[-1, 1]``), free-text ``name``/``description``
 #: and the workflow's ``role`` and per-model ``inversion`` settings (`ganaudit.workflow.plan.inversion_params`).
