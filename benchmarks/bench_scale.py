@@ -15,7 +15,7 @@ are measured, each in a fresh subprocess:
 
 Per phase and image: generator passes (forward or forward+backward rows the generator was called with; for the
 estimator its own count, `ganaudit.density.ais.AISResult` ``evaluations``, where a JVP direction is one pass),
-seconds, and the peak memory: the growth of ``ru_maxrss`` over the process's state just before the measured call,
+seconds, and the peak memory: the growth of ``ru_maxrss`` (`MALLOC_ENV`: freed blocks go back to the system) over the process's state just before the measured call,
 after the model was built, one forward+backward warm-up pass and the phase run once on a tiny generator (its code
 and libraries loaded). The passes of the phases scale linearly with their
 steps (a full budget's cost is the pass's × its passes, see `ganaudit.density.ais.cost`); the peak memory does not
@@ -31,6 +31,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -48,6 +49,10 @@ from ganaudit.manifold.inversion import InversionConfig, invert
 from ganaudit.models.stylegan import StyleGANLike
 
 PHASES = ("pass", "inversion", "estimator")
+#: glibc keeps freed blocks below its dynamic mmap threshold in the heap, so a process's resident set can stay above
+#: what it uses; a fixed threshold returns every large block to the system when it is freed, so ``ru_maxrss``
+#: follows the live memory
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
 
 
 class Counting(nn.Module):
@@ -138,12 +143,12 @@ def main() -> None:
         print(json.dumps(measure(int(args.one[0]), int(args.one[1]), args.one[2], args)))
         return
     rows = []
-    passthrough = [a for a in sys.argv[1:]]
+    passthrough = list(sys.argv[1:])
     for size in args.sizes:
         for d in args.dims:
             for phase in args.phases:
                 out = subprocess.run([sys.executable, __file__, *passthrough, "--one", str(d), str(size), phase],
-                                     capture_output=True, text=True)
+                                     capture_output=True, text=True, env={**os.environ, **MALLOC_ENV})
                 if out.returncode:
                     raise SystemExit(f"d={d} size={size} {phase}: failed\n{out.stderr[-3000:]}")
                 row = json.loads(out.stdout.strip().splitlines()[-1])
@@ -163,8 +168,9 @@ def main() -> None:
              f"{args.inv_steps} steps; estimator: search {args.search_candidates} candidates, {args.search_steps} steps, "
              f"1 mode, {args.gn_steps} Gauss–Newton steps, {args.ais_steps} AIS temperatures, 1 chain; "
              f"{args.threads} thread(s). passes_per_pass_s: the phase's seconds in units of the plain pass's seconds; "
-             "peak_vs_pass: its peak memory in units of the pass's. Peak: ru_maxrss growth in a fresh process after a "
-             "warm-up pass. Seconds measured on a shared machine.",
+             "peak_vs_pass: its peak memory in units of the pass's. Peak: ru_maxrss growth in a fresh process (glibc's "
+             "mmap threshold fixed at 64 KiB) after a warm-up pass and the phase on a tiny generator. Seconds measured "
+             "on a shared machine.",
              "Command: " + " ".join(["benchmarks/bench_scale.py", *passthrough])]
     write_table(df, args.out.with_suffix(".csv"), args.out.with_suffix(".md"), title="bench_scale", notes=notes)
     print(args.out.with_suffix(".md").read_text())

@@ -146,17 +146,19 @@ def gauss_newton_terms(generator: Generator, z: Tensor, labels: Tensor | None, r
                        chunk: int = 64, memory_mb: float = 0.0) -> tuple[Tensor, Tensor | None]:
     """``JᵀJ`` ``[B, d, d]`` and ``Jᵀr`` ``[B, d]`` (float64; None without ``residual [B, D]``) at ``z [B, d]``.
 
-    With ``memory_mb = 0`` all rows go at once and the Jacobian's JVPs run ``chunk`` directions at a time; with a
+    With ``memory_mb = 0`` all rows go at once, the Jacobian's JVPs run ``chunk`` directions at a time and the
+    products are those of the whole Jacobian in float64, as they always were (bitwise where ``d ≤ chunk``). With a
     budget, `plan_chunks` picks the rows and chunk from the measured memory of one pass (`pass_bytes`, one extra
-    forward pass). Where one plan covers the whole batch and ``d ≤ chunk`` the products are those of the dense
-    Jacobian in float64, bitwise; otherwise each group of rows holds its Jacobian in float32 only (never the
-    float64 copy) and forms the products in float64 over blocks of pixels."""
+    forward pass); where the whole batch's Jacobian and its float64 copy take at most half the budget, the products
+    are the same dense ones; otherwise each group of rows holds its Jacobian in float32 only (never the float64
+    copy) and forms the products in float64 over blocks of pixels."""
     b, d = z.shape
     n_pixels = math.prod(generator.image_shape)
-    plan = ChunkPlan(b, chunk)
+    plan, dense = ChunkPlan(b, chunk), True
     if memory_mb > 0:
         plan = plan_chunks(b, d, n_pixels, chunk, memory_mb, pass_bytes(generator, z[:1], None if labels is None else labels[:1]))
-    if plan.rows >= b and d <= plan.chunk:
+        dense = plan.rows >= b and 12 * b * n_pixels * d <= memory_mb * MIB / 2  # J and its float64 copy fit easily
+    if dense:
         j = jacobian(generator, z, labels, plan.chunk).double()
         jtr = None if residual is None else torch.einsum("bdk,bd->bk", j, residual.double())
         return j.transpose(1, 2) @ j, jtr

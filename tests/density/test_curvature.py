@@ -71,7 +71,11 @@ def test_gauss_newton_terms_in_chunks_equal_the_dense_ones(model: nn.Module) -> 
     jtj, jtr = j.transpose(1, 2) @ j, torch.einsum("bdk,bd->bk", j, r.double())
     a, b = gauss_newton_terms(model, z, None, r)
     assert torch.equal(a, jtj) and torch.equal(b, jtr)
-    for chunk, mb in ((3, 0.0), (64, 1e-6), (2, 1e-6)):
+    a, b = gauss_newton_terms(model, z, None, r, 3)              # no budget: the dense products (J in chunks of 3)
+    torch.testing.assert_close(a, jtj, rtol=1e-5, atol=1e-6)
+    a, b = gauss_newton_terms(model, z, None, r, 64, 100.0)      # a budget that holds it all: bitwise
+    assert torch.equal(a, jtj) and torch.equal(b, jtr)
+    for chunk, mb in ((64, 1e-6), (2, 1e-6)):
         a, b = gauss_newton_terms(model, z, None, r, chunk, mb)
         torch.testing.assert_close(a, jtj, rtol=1e-5, atol=1e-6)  # the rows' float32 Jacobians round differently
         torch.testing.assert_close(b, jtr, rtol=1e-5, atol=1e-6)
@@ -145,3 +149,16 @@ def test_rows_within_a_budget() -> None:
     one = pass_bytes(g, torch.zeros(1, 256), None)
     assert (1 << 20) <= one < (1 << 20) + (64 << 10)
     assert rows_within(g, 8, 100) == 8 and rows_within(g, 0, 100) == 100 and rows_within(g, 1e-3, 100) == 1
+
+
+def test_within_memory_sets_the_search_budget_unless_the_config_has_one() -> None:
+    import dataclasses
+
+    from ganaudit.density.ais import PRESETS, within_memory
+
+    post = PRESETS["posterior"]
+    assert within_memory(post, 2000).search.memory_mb == 2000 and within_memory(post, 0) is post
+    own = dataclasses.replace(post, search=dataclasses.replace(post.search, memory_mb=300))
+    assert within_memory(own, 2000).search.memory_mb == 300
+    with pytest.raises(ValueError, match="memory_mb must be >= 0"):
+        within_memory(post, -1)
