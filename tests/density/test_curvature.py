@@ -162,3 +162,24 @@ def test_within_memory_sets_the_search_budget_unless_the_config_has_one() -> Non
     assert within_memory(own, 2000).search.memory_mb == 300
     with pytest.raises(ValueError, match="memory_mb must be >= 0"):
         within_memory(post, -1)
+
+
+def test_the_default_runs_shape_is_bitwise_unchanged_by_a_budget() -> None:
+    """The default run's GAN shape (DCGAN, d = 16, 1×28×28, 10 classes) under the budget its ais jobs get (half of
+    4000 MB) finds the same modes, precisions and Laplace estimates, bit for bit, as with no budget."""
+    import dataclasses
+
+    from ganaudit.density.ais import PRESETS
+    from ganaudit.density.posterior import find_modes
+    from ganaudit.models.dcgan import ConditionalGenerator
+
+    torch.manual_seed(0)
+    g = ConditionalGenerator(16, (1, 28, 28), n_classes=10, width=16).eval().requires_grad_(False)
+    labels = torch.tensor([3, 7])
+    with torch.no_grad():
+        x = g(torch.randn(2, 16), labels) + 0.1 * torch.randn(2, 1, 28, 28)
+    cfg = dataclasses.replace(PRESETS["posterior"].search, search_candidates=32, search_steps=10, extra_restarts=2)
+    a = find_modes(g, x, labels, 0.05, cfg)
+    b = find_modes(g, x, labels, 0.05, dataclasses.replace(cfg, memory_mb=2000.0))
+    for name in ("mu", "chol", "log_weight", "energy", "laplace", "n_passes"):
+        assert torch.equal(getattr(a, name), getattr(b, name)), name
