@@ -8,6 +8,9 @@ are measured, each in a fresh subprocess:
 * **pass**: one plain forward + backward pass of one latent (the unit a user can time on their own GAN);
 * **inversion**: `ganaudit.manifold.inversion.invert` of the image (``--inv-candidates`` pool latents,
   one restart, ``--inv-steps`` Adam steps);
+* **curvature_chunk** (opt-in, ``--phases``): one chunk of the curvature's JVPs, as many directions as
+  `ganaudit.density.curvature.plan_chunks` gives under ``--memory-mb``, beside the float32 Jacobian of all ``d``
+  directions; the curvature repeats it ``d / chunk`` times, so this is its peak where a full run takes too long;
 * **estimator**: posterior-started AIS (`ganaudit.density.ais`, the ``posterior`` preset) with tiny budgets: one
   search restart of ``--search-steps`` steps from a pool of ``--search-candidates``, one mode, ``--gn-steps``
   Gauss–Newton steps, ``--ais-steps`` temperatures, one chain, one defensive draw, and the curvature under
@@ -15,6 +18,8 @@ are measured, each in a fresh subprocess:
 
 Per phase and image: generator passes (forward or forward+backward rows the generator was called with; for the
 estimator its own count, `ganaudit.density.ais.AISResult` ``evaluations``, where a JVP direction is one pass),
+``pass_live_mib`` (the live activations of one forward pass, `ganaudit.density.curvature.pass_bytes`, what the budget
+planner reads),
 seconds, and the peak memory: the growth of ``ru_maxrss`` (`MALLOC_ENV`: freed blocks go back to the system) over the process's state just before the measured call,
 after the model was built, one forward+backward warm-up pass and the phase run once on a tiny generator (its code
 and libraries loaded). The passes of the phases scale linearly with their
@@ -45,10 +50,15 @@ from torch import Tensor, nn
 
 from ganaudit.artifacts.tables import write_table
 from ganaudit.density.ais import PRESETS, ais_log_likelihood
+from ganaudit.density.curvature import jacobian, pass_bytes, plan_chunks
 from ganaudit.manifold.inversion import InversionConfig, invert
 from ganaudit.models.stylegan import StyleGANLike
 
 PHASES = ("pass", "inversion", "estimator")
+#: opt-in: one chunk of the curvature's JVPs as `ganaudit.density.curvature.plan_chunks` sizes it under
+#: ``--memory-mb``, beside the float32 Jacobian buffer of all ``d`` directions that the curvature holds (the
+#: curvature repeats this chunk ``d / chunk`` times, so its peak is this one's; for sizes whose full run is too slow)
+PROBES = ("curvature_chunk",)
 #: glibc keeps freed blocks below its dynamic mmap threshold in the heap, so a process's resident set can stay above
 #: what it uses; a fixed threshold returns every large block to the system when it is freed, so ``ru_maxrss``
 #: follows the live memory
@@ -95,7 +105,7 @@ def measure(d: int, size: int, phase: str, args: argparse.Namespace) -> dict[str
     passes = run(g, x, phase, args)
     seconds = time.perf_counter() - t0
     return {"d": d, "image": f"3×{size}×{size}", "phase": phase, "passes": passes, "seconds": round(seconds, 2),
-            "peak_mib": round(maxrss_mib() - before, 1)}
+            "peak_mib": round(maxrss_mib() - before, 1), "pass_live_mib": round(pass_bytes(g, z_true, None) / 2**20, 1)}
 
 
 def run(g: Counting, x: Tensor, phase: str, args: argparse.Namespace) -> int:
@@ -109,6 +119,20 @@ def run(g: Counting, x: Tensor, phase: str, args: argparse.Namespace) -> int:
         invert(g, x, config=InversionConfig(n_candidates=args.inv_candidates, n_restarts=1, n_steps=args.inv_steps,
                                             batch_size=1, pool_batch_size=args.inv_candidates, progress=False))
         return g.rows
+    if phase == "curvature_chunk":
+        z = torch.randn(1, d)
+        n_pixels = math.prod(g.image_shape)
+        plan = plan_chunks(1, d, n_pixels, PRESETS["posterior"].search.jacobian_chunk, args.memory_mb,
+                           pass_bytes(g, z, None))
+        held = torch.zeros(1, n_pixels, d)  # the Jacobian the curvature fills, touched (resident)
+        k = plan.chunk
+
+        def first_k(u: Tensor, labels: Tensor | None = None) -> Tensor:  # G with only the chunk's directions free
+            return g(torch.cat([u, z[:, k:].expand(u.shape[0], -1)], 1))
+
+        held[:, :, :k] = jacobian(first_k, z[:, :k], None, k)  # one batched pass over the chunk's k directions
+        g.rows = k
+        return k
     post = PRESETS["posterior"]
     search = dataclasses.replace(post.search, search_restarts=1, extra_restarts=0, smc_particles=0,
                                  search_candidates=args.search_candidates, search_steps=args.search_steps,
@@ -135,7 +159,7 @@ def main() -> None:
     ap.add_argument("--gn-steps", type=int, default=0)
     ap.add_argument("--ais-steps", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--phases", nargs="+", default=list(PHASES), choices=PHASES)
+    ap.add_argument("--phases", nargs="+", default=list(PHASES), choices=PHASES + PROBES)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out/scale"), help="writes OUT.csv and OUT.md")
     ap.add_argument("--one", nargs=3, metavar=("D", "SIZE", "PHASE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
