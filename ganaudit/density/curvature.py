@@ -22,9 +22,10 @@ from ganaudit.models.base import Generator, device_of
 
 MIB = 1 << 20
 #: memory of one JVP direction in units of one forward pass's live activations (the tangent and the temporaries of
-#: its products); measured on `ganaudit.models.stylegan.StyleGANLike` by `benchmarks/bench_scale.py`: 64 directions
-#: at 3×28×28 took 201 MiB of resident memory with 2 MiB of live activations per pass (≈ 1.5 a direction)
-JVP_FACTOR = 2
+#: its products under ``vmap``), measured on `ganaudit.models.stylegan.StyleGANLike` by `benchmarks/bench_scale.py`
+#: (resident growth per direction ÷ `pass_bytes`): 1.6 at 3×28×28, 5.1 at 3×64×64 (reduced width), 4.3 at
+#: 3×256×256 (StyleGAN2's width); rounded up
+JVP_FACTOR = 6
 
 
 def jacobian(generator: Generator, z: Tensor, labels: Tensor | None, chunk: int = 64) -> Tensor:
@@ -99,7 +100,8 @@ class OpBytes(TorchDispatchMode):
 def pass_bytes(generator: Generator, z: Tensor, labels: Tensor | None) -> int:
     """The peak bytes of the tensors alive at once during one forward pass ``generator(z, labels)`` without autograd
     (weights and ``z`` not counted), counted op by op, so it does not depend on the allocator or on what the process
-    did before. A JVP direction keeps a tangent beside every activation: about this much again per direction."""
+    did before. A JVP direction keeps a tangent beside every activation and its products' temporaries: about
+``JVP_FACTOR`` times this per direction."""
     mode = OpBytes()
     with mode:
         out = generator(z, labels)

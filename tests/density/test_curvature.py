@@ -83,12 +83,12 @@ def test_gauss_newton_terms_in_chunks_equal_the_dense_ones(model: nn.Module) -> 
 
 
 def test_plan_follows_the_budget() -> None:
-    """The chunk and rows fill the budget: 1 MiB a pass, 4 MiB of Jacobian and 2 MiB of ``JᵀJ`` per row in 16 MiB →
-    one row and 4 directions (the primal pass and 4 × 2 MiB of tangents: 15 MiB); no budget → every row, the
+    """The chunk and rows fill the budget: 1 MiB a pass, 4 MiB of Jacobian and 2 MiB of ``JᵀJ`` per row in 32 MiB →
+    one row and 4 directions (the primal pass and 4 × 6 MiB of tangents: 31 MiB); no budget → every row, the
     largest chunk."""
     mib = 1 << 20
     d, pixels = 512, 2048  # 4 · 2048 · 512 B = 4 MiB of float32 Jacobian, 2 MiB of JᵀJ
-    p = plan_chunks(8, d, pixels, 64, 16, mib)
+    p = plan_chunks(8, d, pixels, 64, 32, mib)
     assert (p.rows, p.chunk) == (1, 4)
     assert (plan_chunks(8, d, pixels, 64, 0, mib).rows, plan_chunks(8, d, pixels, 64, 0, mib).chunk) == (8, 64)
     assert plan_chunks(8, 4, 16, 64, 100, 1000).rows == 8   # tiny rows: all of them together
