@@ -5,7 +5,8 @@ costs at the sizes the paper audits without NVIDIA's code or weights (those go t
 
 The shape (Karras et al. 2020, config F): ``z`` normalised to unit second moment, a mapping network of
 ``mapping_layers`` fully connected layers (leaky ReLU) to ``w``; a learned constant at the lowest resolution, then
-per resolution two 3×3 modulated and demodulated convolutions (the first after a ×2 bilinear upsampling) and a
+per resolution two 3×3 modulated and demodulated convolutions (the first followed by a ×2 bilinear upsampling of its
+output, where StyleGAN2 has a transposed convolution and a blur filter) and a
 1×1 modulated ``toRGB`` whose outputs are summed over resolutions (skip architecture); ``min(channel_base / r,
 channel_max)`` channels at resolution ``r`` (32768 and 512: 512 channels up to 64², 256 at 128², 128 at 256²).
 Noise is off, or a fixed buffer per layer (``noise=True``), so the image is a deterministic function of ``z``.
@@ -51,7 +52,7 @@ class _FC(nn.Module):
 class _ModConv(nn.Module):
     """A modulated convolution: input channels scaled by the style ``s = A(w)``, convolved, and (``demodulate``)
     each output channel divided by its weight norm ``√(Σ (w s)²)`` (the same as modulating the weights, as
-    StyleGAN2 does when it does not fuse them)."""
+    StyleGAN2 does when it does not fuse them); ``up``: the output upsampled ×2 (bilinear)."""
 
     def __init__(self, n_in: int, n_out: int, kernel: int, w_dim: int, g: torch.Generator, *, demodulate: bool = True,
                  up: bool = False, activate: bool = True, noise_hw: int | None = None) -> None:
@@ -70,13 +71,12 @@ class _ModConv(nn.Module):
     def forward(self, x: Tensor, w: Tensor) -> Tensor:
         s = self.affine(w)                                                   # [B, in]
         weight = self.weight * self.scale
-        x = x * s[:, :, None, None]
-        if self.up:
-            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-        x = F.conv2d(x, weight, padding=self.pad)
+        x = F.conv2d(x * s[:, :, None, None], weight, padding=self.pad)
         if self.demodulate:
             norm = s.pow(2) @ weight.pow(2).sum((2, 3)).T                   # [B, out]
             x = x * torch.rsqrt(norm + 1e-8)[:, :, None, None]
+        if self.up:  # after the convolution, on the output channels, like StyleGAN2's transposed convolution
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
         if self.noise is not None:
             x = x + self.noise_strength * self.noise
         x = x + self.bias[None, :, None, None]
