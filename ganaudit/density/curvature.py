@@ -23,8 +23,8 @@ from ganaudit.models.base import Generator, device_of
 MIB = 1 << 20
 #: memory of one JVP direction in units of one forward pass's live activations (the tangent and the temporaries of
 #: its products under ``vmap``), measured on `ganaudit.models.stylegan.StyleGANLike` by `benchmarks/bench_scale.py`
-#: (resident growth per direction ÷ `pass_bytes`): 1.6 at 3×28×28, 5.1 at 3×64×64 (reduced width), 4.3 at
-#: 3×256×256 (StyleGAN2's width); rounded up
+#: (resident growth ÷ `pass_bytes`): the primal and one direction took 619 MiB at 3×256×256 and StyleGAN2's width
+#: with 129 MiB live per pass (3.7 passes for the direction), up to 5.1 a direction at smaller sizes; rounded up
 JVP_FACTOR = 6
 
 
