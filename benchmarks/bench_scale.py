@@ -20,9 +20,10 @@ Per phase and image: generator passes (forward or forward+backward rows the gene
 estimator its own count, `ganaudit.density.ais.AISResult` ``evaluations``, where a JVP direction is one pass),
 ``pass_live_mib`` (the live activations of one forward pass, `ganaudit.density.curvature.pass_bytes`, what the budget
 planner reads),
-seconds, and the peak memory: the growth of ``ru_maxrss`` (`MALLOC_ENV`: freed blocks go back to the system) over the process's state just before the measured call,
-after the model was built, one forward+backward warm-up pass and the phase run once on a tiny generator (its code
-and libraries loaded). The passes of the phases scale linearly with their
+seconds, and the peak memory: the peak resident set during the measured call (``VmHWM``, reset just before it) less
+the resident set just before it (`MALLOC_ENV`: freed blocks go back to the system), in a fresh process where the
+model was built, one forward+backward warm-up pass made and the phase run once on a tiny generator (its code and
+libraries loaded). The passes of the phases scale linearly with their
 steps (a full budget's cost is the pass's × its passes, see `ganaudit.density.ais.cost`); the peak memory does not
 depend on the number of steps. Seconds depend on the machine and its load.
 
@@ -80,8 +81,27 @@ class Counting(nn.Module):
 
 
 def maxrss_mib() -> float:
-    """This process's peak resident set so far (MiB; Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set since the last `reset_peak` (MiB): ``VmHWM``, else ``ru_maxrss``."""
+    try:
+        return _status_kib("VmHWM") / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_kib(key: str) -> int:
+    text = Path("/proc/self/status").read_text()
+    return int(text.split(f"{key}:", 1)[1].split()[0])
+
+
+def reset_peak() -> float:
+    """Reset the peak resident set to the current one (Linux: ``5`` into ``/proc/self/clear_refs``) and return the
+    current resident set (MiB), the state the measured call starts from. Where that is not possible, the peak so
+    far (so the growth reported is a lower bound: what rises above the warm-ups' peak)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _status_kib("VmRSS") / 1024
+    except OSError:
+        return maxrss_mib()
 
 
 def measure(d: int, size: int, phase: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -100,7 +120,7 @@ def measure(d: int, size: int, phase: str, args: argparse.Namespace) -> dict[str
         tiny_x = tiny(torch.zeros(1, 4))
     run(tiny, tiny_x, phase, args)  # the phase once on a tiny generator: its code and libraries loaded, little memory
     g.rows = 0
-    before = maxrss_mib()
+    before = reset_peak()
     t0 = time.perf_counter()
     passes = run(g, x, phase, args)
     seconds = time.perf_counter() - t0
@@ -192,9 +212,9 @@ def main() -> None:
              f"{args.inv_steps} steps; estimator: search {args.search_candidates} candidates, {args.search_steps} steps, "
              f"1 mode, {args.gn_steps} Gauss–Newton steps, {args.ais_steps} AIS temperatures, 1 chain; "
              f"{args.threads} thread(s). passes_per_pass_s: the phase's seconds in units of the plain pass's seconds; "
-             "peak_vs_pass: its peak memory in units of the pass's. Peak: ru_maxrss growth in a fresh process (glibc's "
-             "mmap threshold fixed at 64 KiB) after a warm-up pass and the phase on a tiny generator. Seconds measured "
-             "on a shared machine.",
+             "peak_vs_pass: its peak memory in units of the pass's. Peak: peak resident set (VmHWM, reset before the "
+             "call) less the resident set before it, in a fresh process (glibc's mmap threshold fixed at 64 KiB) after "
+             "a warm-up pass and the phase on a tiny generator. Seconds measured on a shared machine.",
              "Command: " + " ".join(["benchmarks/bench_scale.py", *passthrough])]
     write_table(df, args.out.with_suffix(".csv"), args.out.with_suffix(".md"), title="bench_scale", notes=notes)
     print(args.out.with_suffix(".md").read_text())
