@@ -23,8 +23,9 @@ from ganaudit.models.base import Generator, device_of
 MIB = 1 << 20
 #: memory of one JVP direction in units of one forward pass's live activations (the tangent and the temporaries of
 #: its products under ``vmap``), measured on `ganaudit.models.stylegan.StyleGANLike` by `benchmarks/bench_scale.py`
-#: (resident growth ÷ `pass_bytes`): the primal and one direction took 619 MiB at 3×256×256 and StyleGAN2's width
-#: with 129 MiB live per pass (3.7 passes for the direction), up to 5.1 a direction at smaller sizes; rounded up
+#: (peak resident growth ÷ `pass_bytes`): the primal and one direction took 968 MiB at 3×256×256 and StyleGAN2's
+#: width with 129 MiB live per pass (6.5 passes for the direction, so a plan there is ~7 % over its budget), up to
+#: 5.1 a direction at smaller sizes
 JVP_FACTOR = 6
 
 
