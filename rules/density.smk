@@ -38,6 +38,7 @@ rule ais:
         ais=lambda wc: ais_params(config, wc.group),
         seed=config["seed"],
         device=config["device"],
+        memory_mb=lambda wc, resources: resources.mem_mb // 2,  # the curvature's budget: half the job's memory
     log:
         logs("ais/{model}/{group}/shard_{shard}"),
     benchmark:

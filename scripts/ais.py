@@ -18,7 +18,7 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
     full = images.read_group(images_path, group, image_shape=G.image_shape)
     start, stop = evaluation.shard_range(shard, a["shard_size"], a["n_images"], len(full))
     part = images.ImageGroup(full.images[start:stop], full.labels[start:stop], full.source_labels[start:stop], full.kind)
-    cfg = ais.config_from_params(a)
+    cfg = ais.within_memory(ais.config_from_params(a), params["memory_mb"])
     log.info("%s: images %d..%d of %d, sigma2 %.5g, %s", group, start, stop, len(full), sigma2, cfg)
     seed = runtime.seed_for(params["seed"], "ais")
     latents = readers.restart_latents(inversion_path, start, stop, G.n_classes, G.latent_dim)

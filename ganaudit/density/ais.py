@@ -286,6 +286,16 @@ def config_from_params(params: dict[str, Any], **extra: Any) -> AISConfig:
     return dataclasses.replace(base, **{**overrides, **extra})
 
 
+def within_memory(config: AISConfig, memory_mb: float) -> AISConfig:
+    """``config`` with the posterior search's curvature and pool under ``memory_mb`` (e.g. part of a job's
+    ``resources: mem_mb``; `ganaudit.density.posterior.SearchConfig` ``memory_mb``), unless it sets a budget itself."""
+    if memory_mb < 0:
+        raise ValueError(f"within_memory: memory_mb must be >= 0 (got {memory_mb})")
+    if config.search.memory_mb or not memory_mb:
+        return config
+    return dataclasses.replace(config, search=dataclasses.replace(config.search, memory_mb=float(memory_mb)))
+
+
 def ais_group(generator: Generator, group: ImageGroup, group_name: str, sigma2: float, ais_config: AISConfig,
               seed: int, first_index: int, device: torch.device, latents: np.ndarray | None = None,
               exact_when_known: bool = False) -> dict[str, np.ndarray]:

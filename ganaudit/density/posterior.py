@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ganaudit.density.curvature import gauss_newton_terms, jacobian, rows_within  # noqa: F401 - jacobian: its public home stays here too
 from ganaudit.density.smc import best_distinct, temper
 from ganaudit.density.target import energy
 from ganaudit.models.base import Generator
@@ -51,7 +52,11 @@ class SearchConfig:
     manifold, ``smc_particles > 0``) costs ``smc_particles · (1 + smc_moves · T)`` with ``T ≤ smc_max_temps``
     temperatures chosen by the effective sample size (``smc_ess``), and ``smc_keep · search_steps`` to descend
     from its best particles. ``smc_scaled``: the particles per unit of budget that `ganaudit.density.ais.AISConfig.scaled`
-    gives a search without a tempered stage when it raises the budget (error bars, references)."""
+    gives a search without a tempered stage when it raises the budget (error bars, references). ``jacobian_chunk``: the
+    latent directions whose Jacobian-vector products run at once (`jacobian`): memory for the curvature is that many
+    passes' activations, whatever the latent size; a latent of at most this size is one pass, as before.
+    ``memory_mb``: a budget for the curvature (0: none); the chunk and the modes refined together then follow it
+    (`ganaudit.density.curvature.plan_chunks`)."""
 
     search_restarts: int = 4
     extra_restarts: int = 12
@@ -74,9 +79,11 @@ class SearchConfig:
     uniform_mix: float = 0.1
     proposal_scale: float = 1.0
     search_seed: int = SEARCH_SEED
+    jacobian_chunk: int = 64
+    memory_mb: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("search_candidates", "n_modes"):
+        for name in ("search_candidates", "n_modes", "jacobian_chunk"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1 (got {getattr(self, name)})")
         for name in ("search_restarts", "extra_restarts", "search_steps", "screen_steps", "screen_keep", "gn_steps",
@@ -90,6 +97,8 @@ class SearchConfig:
                              f"0 < smc_ess < 1 (got {self.smc_keep}, {self.smc_max_temps}, {self.smc_ess})")
         if not 0 <= self.uniform_mix <= 1:
             raise ValueError(f"SearchConfig.uniform_mix must be in [0, 1] (got {self.uniform_mix})")
+        if self.memory_mb < 0:
+            raise ValueError(f"SearchConfig.memory_mb must be >= 0 (got {self.memory_mb})")
         if not (self.proposal_scale > 0 and self.search_lr > 0 and self.merge_radius >= 0 and self.on_manifold >= 0):
             raise ValueError("SearchConfig needs proposal_scale > 0, search_lr > 0 and merge_radius >= 0")
 
@@ -142,33 +151,12 @@ class Modes:
         return logq, grad
 
 
-def jacobian(generator: Generator, z: Tensor, labels: Tensor | None) -> Tensor:
-    """``dG(z)/dz`` ``[B, D, d]`` by forward-mode differentiation (one JVP per latent direction)."""
-    b, d = z.shape
-    eye = torch.eye(d, dtype=z.dtype, device=z.device)
-
-    def f(zz: Tensor) -> Tensor:
-        return generator(zz, labels).flatten(1)
-
-    try:
-        cols = torch.func.vmap(lambda v: torch.func.jvp(f, (z,), (v.expand(b, d),))[1])(eye)   # [d, B, D]
-        return cols.permute(1, 2, 0).detach()
-    except Exception:  # a generator torch.func cannot transform: the double-backward trick (J v = ∂/∂u (uᵀ J v))
-        zr = z.detach().repeat_interleave(d, 0).requires_grad_(True)
-        lab = None if labels is None else labels.repeat_interleave(d, 0)
-        with torch.enable_grad():
-            out = generator(zr, lab).flatten(1)
-            u = torch.zeros_like(out, requires_grad=True)
-            (jt_u,) = torch.autograd.grad(out, zr, u, create_graph=True)
-            (jv,) = torch.autograd.grad(jt_u, u, eye.repeat(b, 1))
-        return jv.view(b, d, -1).permute(0, 2, 1).detach()
-
-
-def _precision(generator: Generator, z: Tensor, labels: Tensor | None, sigma2: float) -> Tensor:
-    """Gauss–Newton precision ``I + JᵀJ/σ²`` ``[B, d, d]`` (float64 for a stable Cholesky)."""
-    j = jacobian(generator, z, labels).double()
+def _precision(generator: Generator, z: Tensor, labels: Tensor | None, sigma2: float, cfg: SearchConfig) -> Tensor:
+    """Gauss–Newton precision ``I + JᵀJ/σ²`` ``[B, d, d]`` (float64 for a stable Cholesky), in the memory of
+    ``cfg.jacobian_chunk`` / ``cfg.memory_mb`` (`ganaudit.density.curvature.gauss_newton_terms`)."""
+    jtj, _ = gauss_newton_terms(generator, z, labels, None, cfg.jacobian_chunk, cfg.memory_mb)
     eye = torch.eye(z.shape[1], dtype=torch.float64, device=z.device)
-    return eye + j.transpose(1, 2) @ j / sigma2
+    return eye + jtj / sigma2
 
 
 def _adam(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None, sigma2: float, steps: int,
@@ -221,16 +209,16 @@ def _descend(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None,
 
 
 def _gauss_newton(generator: Generator, z: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
-                  steps: int) -> tuple[Tensor, Tensor]:
+                  steps: int, cfg: SearchConfig) -> tuple[Tensor, Tensor]:
     """Levenberg–Marquardt on ``U``: ``(I + JᵀJ/σ² + λ I) δ = −∇U``, a step kept only when ``U`` decreases."""
     u = energy(generator, z, x, labels, sigma2)
     lam = torch.full_like(u, 1e-3)
     for _ in range(steps):
-        j = jacobian(generator, z, labels).double()
         with torch.no_grad():
             r = (generator(z, labels) - x).flatten(1).double()
-        grad = z.double() + torch.einsum("bdk,bd->bk", j, r) / sigma2
-        h = torch.eye(z.shape[1], dtype=torch.float64, device=z.device) + j.transpose(1, 2) @ j / sigma2
+        jtj, jtr = gauss_newton_terms(generator, z, labels, r, cfg.jacobian_chunk, cfg.memory_mb)
+        grad = z.double() + jtr / sigma2
+        h = torch.eye(z.shape[1], dtype=torch.float64, device=z.device) + jtj / sigma2
         h = h + lam[:, None, None] * torch.diag_embed(h.diagonal(dim1=-2, dim2=-1))
         step = torch.linalg.solve(h, -grad[..., None])[..., 0]
         z_new = (z.double() + step).to(z.dtype)
@@ -255,8 +243,9 @@ def _nearest_starts(generator: Generator, x: Tensor, labels: Tensor | None, cfg:
     for c in classes:
         idx = torch.arange(n, device=x.device) if c is None else torch.nonzero(labels == c).flatten()
         lab = None if c is None else torch.full((len(pool),), c, dtype=torch.long, device=x.device)
-        imgs = torch.cat([generator(pool[i:i + 512], None if lab is None else lab[i:i + 512]).flatten(1)
-                          for i in range(0, len(pool), 512)]).double()
+        step = rows_within(generator, cfg.memory_mb, 512, lab)  # 512 without a memory budget
+        imgs = torch.cat([generator(pool[i:i + step], None if lab is None else lab[i:i + step]).flatten(1)
+                          for i in range(0, len(pool), step)]).double()
         dist = torch.cdist(xf[idx], imgs)
         out[idx] = pool[dist.topk(r, largest=False).indices]
     return out[:, skip:]
@@ -345,8 +334,8 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     zk = torch.gather(z, 1, keep[..., None].expand(n, k, d)).reshape(n * k, d)
     xk = x.repeat_interleave(k, 0)
     lk = None if labels is None else labels.repeat_interleave(k, 0)
-    zk, uk = _gauss_newton(generator, zk, xk, lk, sigma2, cfg.gn_steps)
-    h = _precision(generator, zk, lk, sigma2)
+    zk, uk = _gauss_newton(generator, zk, xk, lk, sigma2, cfg.gn_steps, cfg)
+    h = _precision(generator, zk, lk, sigma2, cfg)
     chol = torch.linalg.cholesky(h)                                          # float64
     logdet_h = 2 * chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     laplace = -uk - 0.5 * logdet_h  # (2π)^{d/2} of the Gaussian integral cancels the prior's normaliser

@@ -20,6 +20,8 @@ from ganaudit.models.adapters.torch_module import (
     load_torch_module,
     load_torchscript,
 )
+from ganaudit.models.adapters.stylegan_like import SPEC_DEFAULTS as _STYLEGAN_LIKE
+from ganaudit.models.adapters.stylegan_like import load_stylegan_like
 from ganaudit.models.adapters.wrapper import AdaptedGenerator
 
 #: Keys every kind accepts: ``clamp`` (clip outputs to ``[-1, 1]``), free-text ``name``/``description``
@@ -77,6 +79,7 @@ REGISTRY: dict[str, Kind] = {k.name: k for k in (
     Kind("biggan", load_biggan, frozenset({"model_name", "weights_dir", "cache_dir", "allow_download"})),
     Kind("studiogan", load_studiogan, _MODULE_KEYS, ("repo_path", "class_path", "checkpoint", "latent_dim"), _CHECKPOINT),
     Kind("gan_face_generate", load_gan_face_generate, frozenset({"checkpoint"}), (), _CHECKPOINT),
+    Kind("stylegan_like", load_stylegan_like, frozenset(_STYLEGAN_LIKE)),
 )}
 KINDS = tuple(REGISTRY)
 
