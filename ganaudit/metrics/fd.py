@@ -18,10 +18,9 @@ def _as_features(x: ArrayLike, name: str) -> np.ndarray:
 def _trace_sqrt_product(a: np.ndarray, b: np.ndarray) -> float:
     """``tr((Σ_a Σ_b)^½)`` of the sample covariances of centred rows ``a [n, F]``, ``b [m, F]``.
 
-    With ``Σ_a = AᵀA``, ``Σ_b = BᵀB`` (``A = a / √(n−1)``), the nonzero eigenvalues of ``Σ_a Σ_b`` are the squared
-    singular values of ``A Bᵀ`` (``[n, m]``) and also the eigenvalues of ``Σ_a^½ Σ_b Σ_a^½`` (``[F, F]``); the
-    smaller of the two problems is solved, so a feature space wider than the sets (pixels, the perceptual
-    embedding) costs no ``F × F`` matrix.
+    With ``Σ_a = AᵀA``, ``Σ_b = BᵀB`` (``A = a / √(n−1)``), the nonzero eigenvalues of ``Σ_a Σ_b`` are those of
+    ``Σ_a^½ Σ_b Σ_a^½`` (``[F, F]``) and the squared singular values of ``A Bᵀ`` (``[n, m]``); the smaller problem
+    is solved, so a feature space wider than the sets (the perceptual embedding) costs no ``F × F`` matrix.
     """
     n, m, f = len(a), len(b), a.shape[1]
     A, B = a / np.sqrt(n - 1), b / np.sqrt(m - 1)
@@ -30,7 +29,24 @@ def _trace_sqrt_product(a: np.ndarray, b: np.ndarray) -> float:
         root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
         ev = np.linalg.eigvalsh(root @ (B.T @ B) @ root)
         return float(np.sqrt(np.clip(ev, 0, None)).sum())
-    return float(np.linalg.svd(A @ B.T, compute_uv=False).sum())
+    return _trace_sqrt_from_cross(A @ B.T)
+
+
+def _trace_sqrt_from_cross(g: np.ndarray) -> float:
+    """Sum of the singular values of ``g`` (via the eigenvalues of the smaller of ``g gᵀ``, ``gᵀ g``)."""
+    m = g @ g.T if g.shape[0] <= g.shape[1] else g.T @ g
+    return float(np.sqrt(np.clip(np.linalg.eigvalsh(m), 0, None)).sum())
+
+
+def _fd_from_grams(kaa: np.ndarray, kbb: np.ndarray, kab: np.ndarray) -> float:
+    """`frechet_distance` from the raw inner products ``a aᵀ``, ``b bᵀ``, ``a bᵀ`` (means and centring applied
+    here): what a bootstrap of wide features resamples instead of the features."""
+    n, m = len(kaa), len(kbb)
+    mean_sq = kaa.mean() + kbb.mean() - 2 * kab.mean()
+    tr_a = (np.trace(kaa) - kaa.sum() / n) / (n - 1)
+    tr_b = (np.trace(kbb) - kbb.sum() / m) / (m - 1)
+    g = kab - kab.mean(1, keepdims=True) - kab.mean(0, keepdims=True) + kab.mean()
+    return float(mean_sq + tr_a + tr_b - 2 * _trace_sqrt_from_cross(g / np.sqrt((n - 1) * (m - 1))))
 
 
 def gaussian_frechet_distance(mu_a: ArrayLike, cov_a: ArrayLike, mu_b: ArrayLike, cov_b: ArrayLike) -> float:
@@ -70,7 +86,11 @@ def fd_bootstrap(a: ArrayLike, b: ArrayLike, n_bootstrap: int = 50, confidence: 
     fa, fb = _as_features(a, "a"), _as_features(b, "b")
     value = frechet_distance(fa, fb)
     rng = np.random.default_rng(seed)
-    reps = [frechet_distance(fa[rng.integers(0, len(fa), len(fa))], fb[rng.integers(0, len(fb), len(fb))])
-            for _ in range(int(n_bootstrap))]
+    draws = [(rng.integers(0, len(fa), len(fa)), rng.integers(0, len(fb), len(fb))) for _ in range(int(n_bootstrap))]
+    if fa.shape[1] > min(len(fa), len(fb)):         # wide features: resample inner products, computed once
+        kaa, kbb, kab = fa @ fa.T, fb @ fb.T, fa @ fb.T
+        reps = [_fd_from_grams(kaa[np.ix_(i, i)], kbb[np.ix_(j, j)], kab[np.ix_(i, j)]) for i, j in draws]
+    else:
+        reps = [frechet_distance(fa[i], fb[j]) for i, j in draws]
     lo, hi = np.quantile(reps, [(1 - confidence) / 2, (1 + confidence) / 2])
     return value, float(lo), float(hi)
