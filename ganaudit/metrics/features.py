@@ -88,14 +88,30 @@ def feature_function(space: str, classifier: Any | None = None, perceptual: Any 
 @dataclass
 class FeatureCache:
     """Features of named image sets in named spaces, each computed once (StyleGAN3's ``metric_utils`` cache, kept in
-    memory for one job): ``get(space, name)`` embeds ``images[name]`` with ``functions[space]`` the first time."""
+    memory for one job): ``get(space, name)`` embeds ``images[name]`` with ``functions[space]`` the first time. A
+    name in ``subsets`` is ``(parent, rows)``: the parent's features at those rows, never embedded again (e.g. the
+    memorising reference, drawn from the training images)."""
 
     functions: Mapping[str, Callable[[Tensor], np.ndarray]]
     images: Mapping[str, Tensor]
+    subsets: Mapping[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
+    def view(self, **names: str) -> FeatureCache:
+        """The same cache (shared features) under other names, e.g. ``view(samples="memorising")``: what the
+        metrics read as ``samples`` is then the memorising reference."""
+        out = FeatureCache(self.functions, self.images, self.subsets, {**self.names, **names})
+        out._cache = self._cache
+        return out
+
     def get(self, space: str, name: str) -> np.ndarray:
+        name = self.names.get(name, name)
         key = (space, name)
         if key not in self._cache:
-            self._cache[key] = np.asarray(self.functions[space](self.images[name]), dtype=np.float64)
+            if name in self.subsets:
+                parent, rows = self.subsets[name]
+                self._cache[key] = self.get(space, parent)[np.asarray(rows, dtype=np.int64)]
+            else:
+                self._cache[key] = np.asarray(self.functions[space](self.images[name]), dtype=np.float64)
         return self._cache[key]
