@@ -64,8 +64,9 @@ if SWEEP and SWEEP_GROUPS:
                                             dict(table="results/tables/latent_sweep.csv"), dict(DPI))
 
 # the figure files of this run (targets of rule all)
+_AUDIT_FIGURE_MODELS = {a.figure[0]: AUDIT_MODELS[a.name] for a in AUDITS.values() if a.figure}
 FIGURES = [f"{name}_{m}" for name, f in FIGURE_RULES.items() if f["per_model"]
-           for m in (MODELS if name == "training" else GAN_MODELS)]
+           for m in (MODELS if name == "training" else _AUDIT_FIGURE_MODELS.get(name, GAN_MODELS))]
 FIGURES += [name for name, f in FIGURE_RULES.items() if not f["per_model"]]
 
 
