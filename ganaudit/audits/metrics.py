@@ -22,16 +22,13 @@ import pandas as pd
 from ganaudit.audits.common import model_pool, write_frames
 from ganaudit.audits.stage import StageInputs, StageOutput
 from ganaudit.metrics.features import SPACE_DESCRIPTIONS, FeatureCache, feature_function
+from ganaudit.metrics.flat import SAMPLES
 from ganaudit.metrics.registry import METRICS, compute_metrics, row
 
 if TYPE_CHECKING:
     from torch import Tensor
 
 __all__ = ["SAMPLES", "COLUMNS", "metrics_audit", "ppl_rows", "stage"]
-
-SAMPLES = {"model": "the model's samples", "memorising": "training images (a memorising generator)",
-           "fresh": "held-out images (fresh data)"}
-"""The ``samples`` column: whose images a row measures."""
 
 COLUMNS = ["samples", "metric", "feature_space", "class", "value", "low", "high", "n", "n_reference", "reference",
            "settings"]

@@ -12,7 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["metric_key", "metric_records", "table_scalars", "flat_metrics"]
+__all__ = ["SAMPLES", "metric_key", "metric_records", "table_scalars", "flat_metrics"]
+
+SAMPLES = {"model": "the model's samples", "memorising": "training images (a memorising generator)",
+           "fresh": "held-out images (fresh data)"}
+"""The metrics table's ``samples`` column: whose images a row measures (`ganaudit.audits.metrics`)."""
 
 
 def _scalar(v: Any) -> Any:

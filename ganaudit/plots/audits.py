@@ -251,7 +251,8 @@ def metrics_summary(model: str, table: pd.DataFrame, notes: Sequence[str] = ()) 
     Args:
         table: the metrics artifact's table (`ganaudit.audits.metrics.COLUMNS`).
     """
-    from ganaudit.audits.metrics import SAMPLES
+    from ganaudit.metrics.flat import SAMPLES
+    from ganaudit.plots.style import PALETTE, panel_grid
 
     t = table[(table["class"].astype(str) == "all") & table.value.notna()]
     who = [w for w in SAMPLES if w in set(t.samples)]
@@ -272,7 +273,7 @@ def metrics_summary(model: str, table: pd.DataFrame, notes: Sequence[str] = ()) 
                 s = sub[sub.samples == w].set_index("feature_space").reindex(spaces)
                 err = None
                 if metric == "fd" and s.low.notna().any():
-                    err = np.stack([(s.value - s.low).clip(lower=0), (s.high - s.value).clip(lower=0)]).to_numpy()
+                    err = np.stack([(s.value - s.low).clip(lower=0).to_numpy(), (s.high - s.value).clip(lower=0).to_numpy()])
                 ax.bar(x + (i - (len(who) - 1) / 2) * width, s.value, width, yerr=err, color=colours[w],
                        label=SAMPLES[w], capsize=2)
             ax.set_xticks(x, spaces)
