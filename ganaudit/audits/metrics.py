@@ -115,7 +115,7 @@ def ppl_rows(generator: Any, perceptual: Any, params: Mapping[str, Any], seed: i
                         "(an audit of samples only)")
     r = perceptual_path_length(generator, perceptual.distance, int(p["n_pairs"]), float(p["epsilon"]),
                                tuple(p["trim"]), seed)
-    text = (f"Z space, lerp, ε = {r.epsilon:g}, t ~ U(0, 1), lengths between the {r.trim[0]:g}th and {r.trim[1]:g}th "
+    text = (f"Z space, lerp, eps = {r.epsilon:g}, t ~ U(0, 1), lengths between the {r.trim[0]:g}th and {r.trim[1]:g}th "
             f"percentiles kept ({r.n_kept} of {r.n_pairs} pairs), distance {perceptual.name}; "
             f"{r.evaluations} generator passes")
     return [{"samples": "model", **row("ppl_mean", "perceptual", r.mean, r.n_pairs, 0, "none", text)},

@@ -32,7 +32,8 @@ NAN = float("nan")
 
 def row(metric: str, space: str, value: float, n: int, n_reference: int, reference: str, settings: str,
         low: float = NAN, high: float = NAN, cls: str = "all") -> dict[str, Any]:
-    """One table row (see the module doc)."""
+    """One table row (see the module doc); its text is ASCII (the artifacts store fixed-width ASCII strings)."""
+    settings.encode("ascii"), reference.encode("ascii")      # UnicodeEncodeError naming the text, before any work
     return {"metric": metric, "feature_space": space, "class": cls, "value": float(value), "low": float(low),
             "high": float(high), "n": int(n), "n_reference": int(n_reference), "reference": reference,
             "settings": settings}
@@ -68,8 +69,8 @@ def compute_ct(c: FeatureCache, space: str, s: Mapping[str, Any], seed: int) -> 
     """Data-copying C_T (`ganaudit.metrics.copying.data_copying`): samples vs held-out test images."""
     a, b, t = c.get(space, "samples"), c.get(space, "train"), c.get(space, "test")
     r = data_copying(b, t, a, s["ct_cells"], s["ct_min_generated"], seed)
-    text = (f"{r.n_cells} k-means cells of the training images, a cell kept with ≥ {r.min_generated} samples "
-            f"(τ = {r.min_generated}/{len(a)}); kept cells hold {100 * r.frac_test_kept:.0f} % of the test images")
+    text = (f"{r.n_cells} k-means cells of the training images, a cell kept with >= {r.min_generated} samples "
+            f"(tau = {r.min_generated}/{len(a)}); kept cells hold {100 * r.frac_test_kept:.0f} % of the test images")
     return [row("ct", space, r.ct, len(a), len(t), "test (cells and distances: train)", text)]
 
 
@@ -85,7 +86,7 @@ def compute_fld(c: FeatureCache, space: str, s: Mapping[str, Any], seed: int) ->
     r = feature_likelihood_divergence(b, t, a, s["fld_iter"])
     text = f"isotropic Gaussian per sample, variances by {r.n_iter} EM steps on the training images; nats / dim"
     return [row("fld", space, r.fld, len(a), len(t), "test (fit: train)", text),
-            row("fld_gap", space, r.gap, len(a), len(t), "test − train", text)]
+            row("fld_gap", space, r.gap, len(a), len(t), "test - train", text)]
 
 
 def compute_vendi(c: FeatureCache, space: str, s: Mapping[str, Any], seed: int,

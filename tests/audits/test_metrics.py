@@ -47,7 +47,7 @@ def test_stage_measures_the_model_and_both_references(paths):
     assert n["model", "fd"] == 20 and n["memorising", "fd"] == 10 and n["fresh", "fd"] == 20
     assert t[(t.feature_space == "pixels") & (t.metric == "fd")].n.tolist() == [40, 40, 40]
     ppl = t[t.metric == "ppl_mean"].iloc[0]
-    assert ppl.value > 0 and "ε = 0.0001" in ppl.settings and "40 generator passes" in ppl.settings
+    assert ppl.value > 0 and "eps = 0.0001" in ppl.settings and "40 generator passes" in ppl.settings
     cls = t[t.feature_space == "classifier"]
     assert cls.value.isna().all() and cls.settings.str.contains("no classifier").all()
     assert any("classifier not computed" in n for n in out.notes)
