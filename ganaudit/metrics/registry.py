@@ -92,14 +92,18 @@ def compute_fld(c: FeatureCache, space: str, s: Mapping[str, Any], seed: int) ->
 def compute_vendi(c: FeatureCache, space: str, s: Mapping[str, Any], seed: int,
                   labels: np.ndarray | None = None) -> list[dict[str, Any]]:
     """Vendi score of the samples per class (``labels`` ``[n]``: the requested or predicted classes; None: one
-    set), and their mean over classes as ``class = all`` (`ganaudit.metrics.vendi.vendi_score`)."""
+    set), and their mean over classes as ``class = all`` (`ganaudit.metrics.vendi.vendi_score`); features centred
+    at the training images' mean feature when the run has training images."""
     a = c.get(space, "samples")
+    centre = c.get(space, "train").mean(0) if "train" in c.images else None
+    how = "cosine similarity of features centred at the training mean" if centre is not None else \
+        "cosine similarity (no training images: uncentred)"
     if labels is None:
-        return [row("vendi", space, vendi_score(a), len(a), 0, "none", "cosine similarity, all samples")]
-    out = [row("vendi", space, vendi_score(a[labels == k]), int((labels == k).sum()), 0, "none",
-               "cosine similarity, per class", cls=str(int(k))) for k in np.unique(labels) if (labels == k).sum() >= 2]
+        return [row("vendi", space, vendi_score(a, centre), len(a), 0, "none", f"{how}, all samples")]
+    out = [row("vendi", space, vendi_score(a[labels == k], centre), int((labels == k).sum()), 0, "none",
+               f"{how}, per class", cls=str(int(k))) for k in np.unique(labels) if (labels == k).sum() >= 2]
     mean = float(np.mean([r["value"] for r in out])) if out else NAN
-    return out + [row("vendi", space, mean, len(a), 0, "none", "cosine similarity, mean over classes")]
+    return out + [row("vendi", space, mean, len(a), 0, "none", f"{how}, mean over classes")]
 
 
 @dataclass(frozen=True)

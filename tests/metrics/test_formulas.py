@@ -134,3 +134,10 @@ def test_fd_bootstrap_of_wide_features_resamples_the_same_sets():
     reps = [frechet_distance(a[i], b[j]) for i, j in draws]
     assert v == pytest.approx(frechet_distance(a, b))
     assert (lo, hi) == pytest.approx(tuple(np.quantile(reps, [0.25, 0.75])), rel=1e-8)
+
+
+def test_vendi_centred_at_a_reference():
+    # all-positive features are nearly parallel uncentred (≈ 1); centred at (10, 10): two orthogonal items, twice each
+    x = np.array([[11.0, 10.0], [10.0, 11.0], [11.0, 10.0], [10.0, 11.0]])
+    assert vendi_score(x) < 1.05
+    assert vendi_score(x, centre=[10.0, 10.0]) == pytest.approx(2.0)
