@@ -146,3 +146,21 @@ def test_vendi_centred_at_a_reference():
     x = np.array([[11.0, 10.0], [10.0, 11.0], [11.0, 10.0], [10.0, 11.0]])
     assert vendi_score(x) < 1.05
     assert vendi_score(x, centre=[10.0, 10.0]) == pytest.approx(2.0)
+
+
+def test_bootstrap_replicates_agree_with_the_exact_formula_on_singular_covariances():
+    from ganaudit.metrics.fd import _frechet_distance_cholesky
+
+    rng = np.random.default_rng(9)
+    a, b = rng.standard_normal((60, 6)), rng.standard_normal((80, 6)) * 1.5 + 0.2
+    a[:, 0] = b[:, 0] = -1.0                                  # a constant pixel: singular covariances
+    assert _frechet_distance_cholesky(a, b) == pytest.approx(frechet_distance(a, b), rel=1e-6)
+
+
+def test_kd_subsets_from_the_precomputed_kernel_match_fresh_mmd():
+    rng = np.random.default_rng(10)
+    a, b = rng.standard_normal((30, 4)), rng.standard_normal((20, 4)) + 0.5
+    mean, std, size = kernel_distance(a, b, subset_size=10, n_subsets=7, seed=4)
+    r = np.random.default_rng(4)
+    vals = [mmd2_unbiased(a[r.choice(30, 10, replace=False)], b[r.choice(20, 10, replace=False)]) for _ in range(7)]
+    assert (mean, std, size) == (pytest.approx(np.mean(vals), rel=1e-10), pytest.approx(np.std(vals), rel=1e-8), 10)
