@@ -39,16 +39,19 @@ def comparison(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def costs(run: Path, models: list[str], table: pd.DataFrame) -> pd.DataFrame:
-    """Per model: wall seconds and peak RSS of its metrics job, and its generator passes."""
+    """Per model: wall and CPU seconds and peak RSS of its metrics job, and its generator passes (CPU seconds are the
+    number to compare on a shared machine: the wall time grows with everyone else's load)."""
     rows = []
     for m in models:
         f = run / "benchmarks" / "metrics" / f"{m}.tsv"
-        b = pd.read_csv(f, sep="\t") if f.exists() else pd.DataFrame({"s": [float("nan")], "max_rss": [float("nan")]})
+        nan = [float("nan")]
+        b = pd.read_csv(f, sep="\t") if f.exists() else pd.DataFrame({"s": nan, "max_rss": nan, "cpu_time": nan})
         fd = table[(table.model == m) & (table.samples == "model") & (table.metric == "fd")]
         ppl = table[(table.model == m) & (table.metric == "ppl_mean")]
         n_pool = int(fd.n.max()) if len(fd) else 0
         n_ppl = int(ppl.n.iloc[0]) if len(ppl) and pd.notna(ppl.value.iloc[0]) else 0
-        rows.append({"model": m, "wall_s": float(b.s.iloc[0]), "max_rss_mb": float(b.max_rss.iloc[0]),
+        rows.append({"model": m, "wall_s": float(b.s.iloc[0]), "cpu_s": float(b.cpu_time.iloc[0]),
+                     "max_rss_mb": float(b.max_rss.iloc[0]),
                      "generator_passes": n_pool + 2 * n_ppl})
     return pd.DataFrame(rows)
 
