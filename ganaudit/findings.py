@@ -58,6 +58,10 @@ MAX_DIRECTIONS_DROP = 0.10
 #: seeds spanned 98.5–99.1 % (0.6 points); the gap of two retrained classifiers varies by ~0.35 points (one
 #: standard deviation), so 1 point is about three of them.
 TGTR_MAX_GAP_POINTS = 1.0
+#: Metrics: the samples count as copying the training images when C_T (a test-weighted mean of per-cell Mann–Whitney
+#: z scores, Meehan et al. 2020) lies below this in some feature space. Under fresh data each cell's z is about
+#: standard normal and the weighted mean has a standard deviation ≤ 1, so −3 is crossed by chance < 0.2 % of the time.
+CT_COPYING_Z = -3.0
 
 
 class Verdict(Enum):
@@ -333,6 +337,29 @@ def tgtr_finding(table: pd.DataFrame, curve: pd.DataFrame | None, gan: str) -> d
     return {"holds": Verdict.of(bool(gap <= TGTR_MAX_GAP_POINTS)), "reason": "", "gap": gap, "text": text}
 
 
+def metrics_finding(table: pd.DataFrame, gan: str) -> dict[str, Any]:
+    """The samples do not copy the training images by the data-copying test: C_T ≥ `CT_COPYING_Z` in every
+    feature space measured; the text sets C_T and the classifier-feature FD beside the memorising and fresh-data
+    references."""
+    sub = table[(table.model == gan) & (table["class"].astype(str) == "all")]
+    ct = sub[(sub.metric == "ct") & sub.value.notna()]
+    if ct.empty:
+        return _cannot("no C_T measured (it needs training and test images)")
+    ref = ct.set_index(["samples", "feature_space"]).value
+    parts = []
+    for r in ct[ct.samples == "model"].itertuples():
+        mem, fresh = (ref.get((w, r.feature_space), float("nan")) for w in ("memorising", "fresh"))
+        parts.append(f"{r.feature_space}: C_T = {r.value:.2f} (memorising {_fmt(mem, '.1f')}, fresh data "
+                     f"{_fmt(fresh, '.2f')})")
+    model = ct[ct.samples == "model"]
+    fd = sub[(sub.metric == "fd") & (sub.samples == "model")].set_index("feature_space")
+    if "classifier" in fd.index and np.isfinite(fd.value["classifier"]):
+        r = fd.loc["classifier"]
+        parts.append(f"FD on classifier features {r.value:.3g} [{r.low:.3g}, {r.high:.3g}]")
+    return {"holds": Verdict.of(bool((model.value >= CT_COPYING_Z).all())), "reason": "",
+            "text": "; ".join(parts) + "."}
+
+
 def beyond_findings(tables_dir: str | Path, gan: str, skipped: dict[str, str | None] | None = None) -> dict[str, Any]:
     """The tests beyond the paper (`ganaudit.audits.registry.AUDITS`), each judged by its entry's ``finding`` from
     its tables; a test the run did not make gets `Verdict.CANNOT_TEST` and the reason ``skipped[test]``
@@ -468,7 +495,7 @@ def render(template: str, s: dict[str, Any], config: dict[str, Any]) -> str:
         "rule_near_chance": f"{NEAR_CHANCE_AUROC:g}",
         "rule_mem_p": f"{MEMORISATION_P:g}", "rule_se_z": f"{errorbars.SE_Z:g}", "rule_agreement": f"{MIN_CLASS_AGREEMENT:g}",
         "rule_share": f"{MIN_CLASS_SHARE_RATIO:g}", "rule_directions_drop": f"{100 * MAX_DIRECTIONS_DROP:g}",
-        "rule_tgtr_gap": f"{TGTR_MAX_GAP_POINTS:g}",
+        "rule_tgtr_gap": f"{TGTR_MAX_GAP_POINTS:g}", "rule_ct": f"{CT_COPYING_Z:g}",
     }
     if s.get("paper_skipped"):
         values.update({f"v{i}": "**cannot be tested in this run** (it needs a generator; see the note above)"

@@ -52,7 +52,7 @@ for _test in AUDITS:
         name:
             f"{_test}_table"
         input:
-            artifacts=expand(f"results/{_test}/{{model}}.h5", model=AUDITED_MODELS),
+            artifacts=expand(f"results/{_test}/{{model}}.h5", model=AUDIT_MODELS[_test]),
             code=code("beyond_table"),
         output:
             **{f"{_name}_{_ext}": _path for _name in BEYOND_TABLES[_test] for _ext, _path in table(_name, _name).items()},
@@ -69,6 +69,28 @@ for _test in AUDITS:
             ENV
         script:
             "../scripts/beyond_table.py"
+
+
+# Every scalar of the run for one model, the metrics under their conventional keys (ganaudit.metrics.flat): read
+# from the run's tables (the findings' and the audits'), so it is made last.
+rule metrics_json:
+    input:
+        tables=lambda wildcards: [t for t in all_targets() if t.startswith("results/tables/")]
+        + ["results/tables/ll_per_group.csv", "results/tables/patch_cv_correlation.csv"],
+        code=code("metrics_json"),
+    output:
+        "results/metrics/{model}.json",
+    log:
+        logs("metrics_json/{model}"),
+    benchmark:
+        bench("metrics_json/{model}")
+    threads: 1
+    resources:
+        **LIGHT,
+    conda:
+        ENV
+    script:
+        "../scripts/metrics_json.py"
 
 
 rule latent_sweep:

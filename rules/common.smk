@@ -17,7 +17,7 @@ from ganaudit.workflow.plan import (ais_groups, ais_n_images, ais_params, ais_se
                                     latent_sweep_models, model_spec, normalise_config, paper_plan, sample_models,
                                     scored_groups)
 from ganaudit.workflow.imports import library_files
-from ganaudit.audits.registry import AUDITS, config_value, module_file
+from ganaudit.audits.registry import AUDITS, audited_models, config_value, module_file
 from ganaudit.findings import MEMORISATION_P
 
 
@@ -64,6 +64,7 @@ REFERENCE_GROUP = "test" if HAS_TRAIN else "generated"
 BEYOND = beyond_plan(config)
 BEYOND_RUN = [t for t, why in BEYOND.items() if why is None]
 BEYOND_TABLES = {name: audit.table_names for name, audit in AUDITS.items()}
+AUDIT_MODELS = {name: audited_models(audit, config["models"]) for name, audit in AUDITS.items()}  # GANs, or all
 HAS_CLASSIFIER = HAS_TRAIN and config["classifier"]["enabled"]
 # the latent-size sweep: models of one kind at several latent sizes, their training and generated inversions
 SWEEP = latent_sweep_models(config)
@@ -214,6 +215,8 @@ def all_targets():
     targets += [f"results/tables/{t}.csv" for test in BEYOND_RUN for t in BEYOND_TABLES[test]]
     if SWEEP and SWEEP_GROUPS:
         targets.append("results/tables/latent_sweep.csv")
+    if "metrics" in BEYOND_RUN:
+        targets += [f"results/metrics/{m}.json" for m in AUDIT_MODELS["metrics"]]
     targets += [f"results/figures/{fig}.png" for fig in FIGURES]
     targets.append("results/report/workflow.rst")
     targets.append("results/tables/calibration.csv")

@@ -63,14 +63,11 @@ if SWEEP and SWEEP_GROUPS:
     FIGURE_RULES["latent_sweep_psnr"] = fig("latent sweep", BEYOND_SECTION, "latent_sweep_psnr",
                                             dict(table="results/tables/latent_sweep.csv"), dict(DPI))
 
-
 # the figure files of this run (targets of rule all); a run whose models are all stored samples makes only the
 # figures of the tests beyond the paper
-def _figure_models(name, f):
-    return MODELS if name == "training" else AUDITED_MODELS if f["section"] == BEYOND_SECTION else GAN_MODELS
-
-
-FIGURES = [f"{name}_{m}" for name, f in FIGURE_RULES.items() if f["per_model"] for m in _figure_models(name, f)]
+_AUDIT_FIGURE_MODELS = {a.figure[0]: AUDIT_MODELS[a.name] for a in AUDITS.values() if a.figure}
+FIGURES = [f"{name}_{m}" for name, f in FIGURE_RULES.items() if f["per_model"]
+           for m in (MODELS if name == "training" else _AUDIT_FIGURE_MODELS.get(name, GAN_MODELS))]
 FIGURES += [name for name, f in FIGURE_RULES.items() if not f["per_model"] and not (PAPER and f["section"] != BEYOND_SECTION)]
 
 

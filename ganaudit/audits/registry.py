@@ -16,7 +16,8 @@ tables) imports no audit. Each entry names:
 * ``config``: the further config values its params carry, ``{param name: dotted config key}`` (its own section
   ``beyond.<name>`` always comes as ``params[<name>]``);
 * ``gpu``: whether its job asks for a GPU on a GPU run (its memory and runtime then grow with each retry), and its
-  ``mem_mb`` / ``runtime`` (minutes).
+  ``mem_mb`` / ``runtime`` (minutes);
+* ``models``: which models it audits, ``"gans"`` (role gan) or ``"all"`` (the baselines too).
 
 A new audit is one entry here and one module with its stage function.
 """
@@ -43,6 +44,7 @@ class Audit:
     gpu: bool = True
     mem_mb: int = 4000
     runtime: int = 30
+    models: str = "gans"
 
     @property
     def table_names(self) -> list[str]:
@@ -78,8 +80,23 @@ AUDITS: dict[str, Audit] = {a.name: a for a in (
           "ganaudit.findings:tgtr_finding", ("tgtr_accuracy_curve", "train on generated"),
           needs_train=True, seed_offset=11_000_027, inputs=("generator", "train", "test", "classifier"),
           config={"train": "classifier.train", "seed": "seed"}, gpu=False, mem_mb=4000, runtime=20),
+    Audit("metrics", "ganaudit.audits.metrics:stage",
+          (("metrics", "table", "Metrics GAN papers report, named by feature space (no Inception network: not FID), "
+                                "for each model and two references: training images (a memorising generator) and "
+                                "held-out images (fresh data)"),),
+          "ganaudit.findings:metrics_finding", ("metrics_summary", "metrics"),
+          needs_train=False, seed_offset=12_000_037, inputs=("generator", "train", "test", "classifier"),
+          config={"perceptual": "perceptual", "seed": "seed", "device": "device"}, mem_mb=4000, runtime=20,
+          models="all"),
 )}
 """The audits, in the order of the findings page."""
+
+
+def audited_models(audit: Audit, models: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The models of a config's ``models`` section that ``audit`` runs for (its ``models``: role gan, or all)."""
+    if audit.models not in ("gans", "all"):
+        raise ValueError(f"audit {audit.name}: models must be 'gans' or 'all', got {audit.models!r}")
+    return [m for m, s in models.items() if audit.models == "all" or s.get("role", "gan") == "gan"]
 
 
 def resolve(ref: str) -> Any:

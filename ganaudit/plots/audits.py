@@ -287,3 +287,53 @@ def latent_sweep_psnr(table: pd.DataFrame, notes: Sequence[str] = ()) -> Figure:
         if not kinds:
             mark_empty(axes[0], "no latent-size sweep in this run")
         return finish(fig, "Latent-size sweep: do larger latent spaces reach the training images?", notes)
+
+
+#: The metrics of the metrics figure, in its panel order (`ganaudit.audits.metrics`).
+METRIC_PANELS = ("fd", "kd_mean", "precision", "recall", "density", "coverage", "ct", "authpct", "fld", "fld_gap",
+                 "vendi")
+
+
+def metrics_summary(model: str, table: pd.DataFrame, notes: Sequence[str] = ()) -> Figure:
+    """The metrics of one model beside its references: one panel per metric of `METRIC_PANELS`, bars per feature
+    space for the model's samples, the training images (a memorising generator) and held-out images (fresh
+    data); the Fréchet distance with its bootstrap interval. PPL (the model's only) goes in the title.
+
+    Args:
+        table: the metrics artifact's table (`ganaudit.audits.metrics.COLUMNS`).
+    """
+    from ganaudit.metrics.flat import SAMPLES
+    from ganaudit.plots.style import PALETTE, panel_grid
+
+    t = table[(table["class"].astype(str) == "all") & table.value.notna()]
+    who = [w for w in SAMPLES if w in set(t.samples)]
+    colours = dict(zip(SAMPLES, (PALETTE[1], PALETTE[0], PALETTE[2])))
+    with apply_style():
+        nrow, ncol = panel_grid(len(METRIC_PANELS))
+        fig = new_figure(3.2 * ncol, 2.6 * nrow)
+        axes = np.atleast_1d(fig.subplots(nrow, ncol)).ravel()
+        for ax, metric in zip(axes, METRIC_PANELS):
+            sub = t[t.metric == metric]
+            spaces = list(dict.fromkeys(sub.feature_space))
+            if not spaces:
+                mark_empty(ax, f"{metric}: not measured")
+                continue
+            x = np.arange(len(spaces))
+            width = 0.8 / max(len(who), 1)
+            for i, w in enumerate(who):
+                s = sub[sub.samples == w].set_index("feature_space").reindex(spaces)
+                err = None
+                if metric == "fd" and s.low.notna().any():
+                    err = np.stack([(s.value - s.low).clip(lower=0).to_numpy(), (s.high - s.value).clip(lower=0).to_numpy()])
+                ax.bar(x + (i - (len(who) - 1) / 2) * width, s.value, width, yerr=err, color=colours[w],
+                       label=SAMPLES[w], capsize=2)
+            ax.set_xticks(x, spaces)
+            ax.set_title(metric)
+            if metric == "fd":
+                ax.set_yscale("log")
+        for ax in axes[len(METRIC_PANELS):]:
+            ax.set_visible(False)
+        axes[0].legend(loc="best", frameon=True, fontsize=7)
+        ppl = t[(t.metric == "ppl_mean") & (t.samples == "model")]
+        extra = f"; PPL {ppl.value.iloc[0]:.3g}" if len(ppl) else ""
+        return finish(fig, f"Metrics — {model} against training images (memorising) and held-out images{extra}", notes)

@@ -240,7 +240,7 @@ def beyond_plan(config: dict[str, Any]) -> dict[str, str | None]:
     for test, audit in AUDITS.items():
         if not config["beyond"].get(test, {}).get("enabled", True):
             out[test] = f"disabled in the config: beyond.{test}.enabled is false"
-        elif not gans:
+        elif not (gans if audit.models == "gans" else config["models"]):
             out[test] = "no model has role gan"
         elif not has_train and audit.needs_train:
             out[test] = "no training images in this run: dataset.source.kind is none"

@@ -92,9 +92,11 @@ def _config(name="config.yaml"):
 def test_beyond_plan_says_which_tests_run_and_why_not():
     from ganaudit.workflow.plan import beyond_plan
 
-    assert beyond_plan(_config()) == {"support": None, "memorisation": None, "coverage": None, "tgtr": None}
+    assert beyond_plan(_config()) == {"support": None, "memorisation": None, "coverage": None, "tgtr": None,
+                                      "metrics": None}
     faces = beyond_plan(_config("faces.yaml"))
     assert faces["coverage"] is None                                   # the samples' own spectrum needs no data
+    assert faces["metrics"] is None                                    # Vendi and PPL need no data
     assert faces["support"] == faces["memorisation"] == faces["tgtr"] == (
         "no training images in this run: dataset.source.kind is none")
     cfg = _config()
@@ -102,7 +104,9 @@ def test_beyond_plan_says_which_tests_run_and_why_not():
     assert beyond_plan(cfg)["tgtr"] == "disabled in the config: beyond.tgtr.enabled is false"
     for spec in cfg["models"].values():
         spec["role"] = "baseline"
-    assert set(beyond_plan(cfg).values()) == {"no model has role gan", "disabled in the config: beyond.tgtr.enabled is false"}
+    plan = beyond_plan(cfg)
+    assert plan.pop("metrics") is None                                 # the metrics audit every model, baselines too
+    assert set(plan.values()) == {"no model has role gan", "disabled in the config: beyond.tgtr.enabled is false"}
 
 
 def test_latent_sweep_needs_one_kind_at_several_latent_sizes():
@@ -148,7 +152,7 @@ def test_a_samples_model_runs_only_the_audits_that_need_samples(tmp_path, monkey
     check_config(cfg)
     assert sample_models(cfg) == ["perfect"] and generator_models(cfg) == []
     assert paper_plan(cfg).startswith("every model of this run is given as stored samples (kind samples: perfect)")
-    assert beyond_plan(cfg) == {"support": None, "memorisation": None, "coverage": None, "tgtr": None}
+    assert beyond_plan(cfg) == {"support": None, "memorisation": None, "coverage": None, "tgtr": None, "metrics": None}
     assert paper_plan(_config()) is None
     cfg["models"]["perfect"]["latent_dim"] = 8
     with pytest.raises(ConfigError, match=r"models.perfect: unknown key\(s\) \['latent_dim'\] for kind 'samples'"):

@@ -19,9 +19,10 @@ from ganaudit.audits.registry import AUDITS
 pytestmark = pytest.mark.workflow
 
 # what any change to the log-likelihoods of a group reruns downstream (smoke config: one GAN, "gan", and PPCA)
+# (the flat record of each model, results/metrics/{model}.json, reads every table, so it follows them)
 DENSITY_CONSUMERS = {"density_inference": 1, "typicality": 2, "table2": 1, "findings": 1, "plot_fig7_density_inference": 1,
                      "plot_fig8_likelihood": 1, "plot_fig9_ais_convergence": 1, "plot_fig12_likelihood_all_models": 1,
-                     "plot_table2_typicality": 1, "all": 1}
+                     "plot_table2_typicality": 1, "metrics_json": 2, "all": 1}
 
 
 def edited(workdir, edit) -> dict[str, int]:
@@ -66,11 +67,13 @@ def test_adding_a_model_runs_that_model_and_the_summaries(smoke_run):
                     "gather_inversion": 4, "fit_sigma": 1, "ais": 5, "gather_ais": 5, "ais_check": 5, "typicality": 1,
                     "manifold_inference": 1, "inversion_validation": 1, "plot_fig4_manifold_inference": 1,
                     "plot_fig10_reconstruction_all_models": 1, "plot_fig11_inversions_all_models": 1,
-                    **{k: v for k, v in DENSITY_CONSUMERS.items() if k not in ("typicality", "plot_fig9_ais_convergence")}}, jobs
-    # every per-model job but the GAN's Fig 8 (it reads the per-image table, which gains the new model's rows) is
-    # the new model's
+                    "metrics": 1, "metrics_table": 1, "plot_metrics_summary": 1,         # the metrics audit every model
+                    **{k: v for k, v in DENSITY_CONSUMERS.items() if k not in ("typicality", "plot_fig9_ais_convergence")},
+                    "metrics_json": 3}, jobs
+    # every per-model job but the GAN's Fig 8 (it reads the per-image table, which gains the new model's rows) and
+    # the other models' flat records (they read the tables) is the new model's
     per_model = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    wildcards: model=(\w+)", proc.stdout, re.M)
-    assert {m for rule, m in per_model if rule != "plot_fig8_likelihood"} == {"vae"}, per_model
+    assert {m for rule, m in per_model if rule not in ("plot_fig8_likelihood", "metrics_json")} == {"vae"}, per_model
 
 
 def test_figure_settings_rerun_only_figures(smoke_run):
