@@ -237,13 +237,13 @@ class Threshold:
         return bool(self.heldout_low <= self.alpha <= self.heldout_high)
 
     def describe(self, distance: str = "L2") -> str:
-        """One sentence for a caption."""
-        out = (f"collision: a pair closer than τ = {self.tau:.4g} ({distance}), set so that a batch of {self.s} real "
-               f"images collides with probability α = {self.alpha:g}, from all pairs of {self.n_calibration} "
-               f"calibration images ({self.n_below} pairs below τ, {self.expected_below:.1f} expected)")
+        """One sentence for a caption (ASCII: the artifact stores its table's text as ASCII)."""
+        out = (f"collision: a pair closer than tau = {self.tau:.4g} ({distance}), set so that a batch of {self.s} real "
+               f"images collides with probability alpha = {self.alpha:g}, from all pairs of {self.n_calibration} "
+               f"calibration images ({self.n_below} pairs below tau, {self.expected_below:.1f} expected)")
         if self.n_heldout:
             out += (f"; on {self.n_heldout} held-out real images the rate is {self.heldout_rate:.3g} "
-                    f"[{self.heldout_low:.3g}, {self.heldout_high:.3g}] ({self.heldout_below} pairs below τ)")
+                    f"[{self.heldout_low:.3g}, {self.heldout_high:.3g}] ({self.heldout_below} pairs below tau)")
         return out
 
 

@@ -95,6 +95,7 @@ def test_support_of_a_generator_of_k_images_against_held_out_real_images(percept
         assert t.calibrated and t.n_calibration == t.n_heldout == 600 and s.n_pool == t.n_pool == 300
         assert t.false_collision_low <= t.false_collision_rate <= t.false_collision_high
         assert t.false_collision_rate < 0.2                              # fresh real images at about α
+    assert all(str(v).isascii() for v in table.select_dtypes(object).to_numpy().ravel())  # HDF5 text is ASCII
     thr = dict(zip(support.THRESHOLD_FIELDS, tree["l2"]["threshold"]))
     assert thr["alpha"] == 0.05 and thr["s"] == 40 and thr["n_calibration"] == 600 and thr["n_heldout"] == 600
     pairs = tree["l2"]["pairs"]

@@ -104,7 +104,8 @@ def test_threshold_holds_alpha_on_held_out_pools():
         assert held.heldout_low <= held.heldout_rate <= held.heldout_high and held.n_heldout == 1500
     assert 0.025 <= np.mean(rates) <= 0.08                  # α = 0.05 on average over unseen pools
     assert sum(0.025 <= r <= 0.1 for r in rates) >= 10      # and within [α/2, 2α] on most of them
-    assert f"from all pairs of 1500 calibration images ({thr.n_below} pairs below τ" in thr.describe()
+    assert f"from all pairs of 1500 calibration images ({thr.n_below} pairs below tau" in thr.describe()
+    assert thr.describe().isascii()
 
 
 def test_threshold_rates_follow_the_pairs():
