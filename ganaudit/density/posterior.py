@@ -51,7 +51,13 @@ class SearchConfig:
     manifold, ``smc_particles > 0``) costs ``smc_particles · (1 + smc_moves · T)`` with ``T ≤ smc_max_temps``
     temperatures chosen by the effective sample size (``smc_ess``), and ``smc_keep · search_steps`` to descend
     from its best particles. ``smc_scaled``: the particles per unit of budget that `ganaudit.density.ais.AISConfig.scaled`
-    gives a search without a tempered stage when it raises the budget (error bars, references)."""
+    gives a search without a tempered stage when it raises the budget (error bars, references).
+
+    Levenberg–Marquardt polishing (``gn_steps``, ``d + 2`` passes a step): ``gn_candidates > n_modes`` polishes
+    that many of the best distinct optima and keeps the ``n_modes`` lowest afterwards (a start that Adam left
+    short of the bottom of the main basin can then overtake one that reached a shallower basin); ``gn_tol > 0``
+    stops a row once a step gains less than ``gn_tol`` nats, so converged rows spend no more passes (both off by
+    default)."""
 
     search_restarts: int = 4
     extra_restarts: int = 12
@@ -68,6 +74,8 @@ class SearchConfig:
     smc_max_temps: int = 100
     smc_scaled: int = 0
     gn_steps: int = 2
+    gn_tol: float = 0.0
+    gn_candidates: int = 0
     n_modes: int = 4
     merge_radius: float = 3.0
     prior_weight: float = 0.02
@@ -80,7 +88,7 @@ class SearchConfig:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1 (got {getattr(self, name)})")
         for name in ("search_restarts", "extra_restarts", "search_steps", "screen_steps", "screen_keep", "gn_steps",
-                     "smc_particles", "smc_moves", "smc_keep", "smc_max_temps"):
+                     "gn_candidates", "smc_particles", "smc_moves", "smc_keep", "smc_max_temps"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"SearchConfig.{name} must be >= 0 (got {getattr(self, name)})")
         if not 0 < self.prior_weight < 1:
@@ -90,6 +98,8 @@ class SearchConfig:
                              f"0 < smc_ess < 1 (got {self.smc_keep}, {self.smc_max_temps}, {self.smc_ess})")
         if not 0 <= self.uniform_mix <= 1:
             raise ValueError(f"SearchConfig.uniform_mix must be in [0, 1] (got {self.uniform_mix})")
+        if not self.gn_tol >= 0:
+            raise ValueError(f"SearchConfig.gn_tol must be >= 0 (got {self.gn_tol})")
         if not (self.proposal_scale > 0 and self.search_lr > 0 and self.merge_radius >= 0 and self.on_manifold >= 0):
             raise ValueError("SearchConfig needs proposal_scale > 0, search_lr > 0 and merge_radius >= 0")
 
@@ -221,25 +231,37 @@ def _descend(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None,
 
 
 def _gauss_newton(generator: Generator, z: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
-                  steps: int) -> tuple[Tensor, Tensor]:
-    """Levenberg–Marquardt on ``U``: ``(I + JᵀJ/σ² + λ I) δ = −∇U``, a step kept only when ``U`` decreases."""
+                  steps: int, tol: float = 0.0) -> tuple[Tensor, Tensor, Tensor]:
+    """Levenberg–Marquardt on ``U``: ``(I + JᵀJ/σ² + λ I) δ = −∇U``, a step kept only when ``U`` decreases.
+    With ``tol > 0`` a row stops once a kept step lowers ``U`` by less than ``tol`` nats (converged) and spends no
+    more passes. Returns ``z``, ``U`` and the generator passes spent per row (``[B]`` int: ``d + 2`` per step)."""
     u = energy(generator, z, x, labels, sigma2)
     lam = torch.full_like(u, 1e-3)
+    d = z.shape[1]
+    active = torch.ones(z.shape[0], dtype=torch.bool, device=z.device)
+    passes = torch.ones(z.shape[0], dtype=torch.long, device=z.device)
     for _ in range(steps):
-        j = jacobian(generator, z, labels).double()
+        idx = torch.nonzero(active).flatten()
+        if len(idx) == 0:
+            break
+        za, xa, la = z[idx], x[idx], None if labels is None else labels[idx]
+        j = jacobian(generator, za, la).double()
         with torch.no_grad():
-            r = (generator(z, labels) - x).flatten(1).double()
-        grad = z.double() + torch.einsum("bdk,bd->bk", j, r) / sigma2
-        h = torch.eye(z.shape[1], dtype=torch.float64, device=z.device) + j.transpose(1, 2) @ j / sigma2
-        h = h + lam[:, None, None] * torch.diag_embed(h.diagonal(dim1=-2, dim2=-1))
+            r = (generator(za, la) - xa).flatten(1).double()
+        grad = za.double() + torch.einsum("bdk,bd->bk", j, r) / sigma2
+        h = torch.eye(d, dtype=torch.float64, device=z.device) + j.transpose(1, 2) @ j / sigma2
+        h = h + lam[idx, None, None] * torch.diag_embed(h.diagonal(dim1=-2, dim2=-1))
         step = torch.linalg.solve(h, -grad[..., None])[..., 0]
-        z_new = (z.double() + step).to(z.dtype)
-        u_new = energy(generator, z_new, x, labels, sigma2)
-        ok = torch.isfinite(u_new) & (u_new < u)
-        z = torch.where(ok[:, None], z_new, z)
-        u = torch.where(ok, u_new, u)
-        lam = torch.where(ok, lam / 10, lam * 10)
-    return z, u
+        z_new = (za.double() + step).to(z.dtype)
+        u_new = energy(generator, z_new, xa, la, sigma2)
+        ok = torch.isfinite(u_new) & (u_new < u[idx])
+        if tol > 0:
+            active[idx[ok & (u[idx] - u_new < tol)]] = False
+        z[idx] = torch.where(ok[:, None], z_new, za)
+        u[idx] = torch.where(ok, u_new, u[idx])
+        lam[idx] = torch.where(ok, lam[idx] / 10, lam[idx] * 10)
+        passes[idx] += d + 2
+    return z, u, passes
 
 
 @torch.no_grad()
@@ -327,8 +349,9 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
             z, u = torch.cat([z, zpad], 1), torch.cat([u, pad], 1)
             passes[off] += torch.as_tensor(spent2, device=x.device)
     s = z.shape[1]
-    # the best distinct starts go on to Gauss–Newton (near-identical optima are one mode)
-    k = min(cfg.n_modes, s)
+    # the best distinct starts go on to Gauss–Newton (near-identical optima are one mode); with gn_candidates,
+    # more of them are polished and the n_modes lowest after polishing are kept
+    k = min(max(cfg.n_modes, cfg.gn_candidates), s)
     order = u.argsort(dim=1)
     keep = torch.zeros(n, k, dtype=torch.long, device=x.device)
     for i in range(n):
@@ -345,7 +368,14 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     zk = torch.gather(z, 1, keep[..., None].expand(n, k, d)).reshape(n * k, d)
     xk = x.repeat_interleave(k, 0)
     lk = None if labels is None else labels.repeat_interleave(k, 0)
-    zk, uk = _gauss_newton(generator, zk, xk, lk, sigma2, cfg.gn_steps)
+    zk, uk, gn_passes = _gauss_newton(generator, zk.clone(), xk, lk, sigma2, cfg.gn_steps, cfg.gn_tol)
+    passes += gn_passes.view(n, k).sum(1) - k
+    if k > cfg.n_modes:   # keep the n_modes lowest polished optima
+        top = uk.view(n, k).argsort(dim=1)[:, :cfg.n_modes]
+        k = cfg.n_modes
+        zk = torch.gather(zk.view(n, -1, d), 1, top[..., None].expand(n, k, d)).reshape(n * k, d)
+        uk = torch.gather(uk.view(n, -1), 1, top).reshape(n * k)
+        lk = None if labels is None else labels.repeat_interleave(k, 0)
     h = _precision(generator, zk, lk, sigma2)
     chol = torch.linalg.cholesky(h)                                          # float64
     logdet_h = 2 * chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
@@ -353,7 +383,7 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     mu, chol, uk, laplace = zk.view(n, k, d), chol.view(n, k, d, d), uk.view(n, k), laplace.view(n, k)
     valid = _merge(mu, chol, laplace, cfg.merge_radius * cfg.proposal_scale)
     log_w = _weights(laplace, valid, cfg)
-    passes += k * (cfg.gn_steps * (d + 2) + d)
+    passes += k * d
     return Modes(mu=mu, chol=chol.to(x.dtype), log_weight=log_w, energy=uk, laplace=torch.where(valid, laplace, -math.inf),
                  n_modes=valid.sum(1), scale=cfg.proposal_scale, log_prior_weight=math.log(cfg.prior_weight),
                  n_passes=passes)

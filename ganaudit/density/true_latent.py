@@ -85,7 +85,7 @@ def search_gap(generator: Generator, x: Tensor, z_true: Tensor, sigma2: float, s
     best = u.argmin(1)
     rows = torch.arange(n, device=device)
     z_s, u_s = modes.mu[rows, best], u[rows, best]
-    z_t, u_t = _gauss_newton(generator, torch.as_tensor(z_true, dtype=x.dtype, device=device), x, labels, sigma2,
+    z_t, u_t, _ = _gauss_newton(generator, torch.as_tensor(z_true, dtype=x.dtype, device=device), x, labels, sigma2,
                              refine_steps)
     return SearchGap(energy_search=u_s.cpu().numpy(), energy_true=u_t.cpu().numpy(),
                      loglik_search=_loglik(u_s, z_s, dim, sigma2), loglik_true=_loglik(u_t, z_t, dim, sigma2),
