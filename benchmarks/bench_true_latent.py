@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -81,7 +82,11 @@ class Cache:
             for i, v in zip(todo, compute(np.asarray(todo))):
                 self.data[keys[i]] = v
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self.data))
+            if self.path.exists():   # another run may have added entries meanwhile: keep them
+                self.data = {**json.loads(self.path.read_text()), **self.data}
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.data))
+            tmp.replace(self.path)
         return [self.data[k] for k in keys]
 
 
@@ -174,7 +179,7 @@ def main() -> None:
     df = pd.DataFrame(rows)
     summary = df.drop(columns="image").agg(["mean"])
     summary.insert(0, "image", ["mean"])
-    worst = df.loc[[df["error"].idxmin()]].copy()
+    worst = df.loc[[df["dU"].idxmax() if args.search_only else df["error"].idxmin()]].copy()
     worst["image"] = f"worst ({int(worst['image'].iloc[0])})"
     table = pd.concat([df.astype({"image": str}), summary, worst.astype({"image": str})], ignore_index=True)
     title = f"{args.model}, σ² = {sigma2:g}, {n} simulated images, search {ais.search}"
