@@ -57,7 +57,9 @@ class SearchConfig:
     that many of the best distinct optima and keeps the ``n_modes`` lowest afterwards (a start that Adam left
     short of the bottom of the main basin can then overtake one that reached a shallower basin); ``gn_tol > 0``
     stops a row once a step gains less than ``gn_tol`` nats, so converged rows spend no more passes (both off by
-    default)."""
+    default). ``descent_beta0 < 1``: tempered descent (`_adam`), the likelihood's weight rising geometrically from
+    ``descent_beta0`` to 1 over the ``search_steps``, at no extra cost: it follows the basin with the mass, where
+    plain descent stops in the one nearest its start (1: off)."""
 
     search_restarts: int = 4
     extra_restarts: int = 12
@@ -65,6 +67,7 @@ class SearchConfig:
     search_candidates: int = 512
     search_steps: int = 100
     search_lr: float = 0.3
+    descent_beta0: float = 1.0
     screen_steps: int = 20
     screen_keep: int = 4
     smc_particles: int = 0
@@ -98,6 +101,8 @@ class SearchConfig:
                              f"0 < smc_ess < 1 (got {self.smc_keep}, {self.smc_max_temps}, {self.smc_ess})")
         if not 0 <= self.uniform_mix <= 1:
             raise ValueError(f"SearchConfig.uniform_mix must be in [0, 1] (got {self.uniform_mix})")
+        if not 0 < self.descent_beta0 <= 1:
+            raise ValueError(f"SearchConfig.descent_beta0 must be in (0, 1] (got {self.descent_beta0})")
         if not self.gn_tol >= 0:
             raise ValueError(f"SearchConfig.gn_tol must be >= 0 (got {self.gn_tol})")
         if not (self.proposal_scale > 0 and self.search_lr > 0 and self.merge_radius >= 0 and self.on_manifold >= 0):
@@ -182,26 +187,33 @@ def _precision(generator: Generator, z: Tensor, labels: Tensor | None, sigma2: f
 
 
 def _adam(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None, sigma2: float, steps: int,
-          lr: float, block: int = 1, screen: int = 0, keep: int = 0) -> tuple[Tensor, Tensor, int]:
+          lr: float, block: int = 1, screen: int = 0, keep: int = 0, beta0: float = 1.0) -> tuple[Tensor, Tensor, int]:
     """Adam (β = 0.9, 0.999) with a cosine schedule on ``U`` from every row of ``z0``: the best iterate and its
     energy per row, and the generator passes spent per block. Successive halving: rows come in blocks of
     ``block`` (one image's starts); after ``screen`` steps each block keeps its ``keep`` best rows, and only they
-    continue (the others keep their best iterate so far)."""
+    continue (the others keep their best iterate so far). Tempered descent (``beta0 < 1``): step ``t`` descends
+    ``|z|²/2 + b_t |x − G(z)|²/(2σ²)`` with ``b_t = beta0^(1 − t/steps)`` rising geometrically to 1, so the
+    iterates follow the basin that holds the tempered posterior's mass as it narrows (graduated optimisation);
+    the best iterate is still judged by ``U`` itself, and the screening by the tempered objective."""
     z, dev = z0.detach().clone(), z0.device
     m, v = torch.zeros_like(z), torch.zeros_like(z)
     best_z, best_u = z.clone(), torch.full((z.shape[0],), math.inf, dtype=torch.float64, device=dev)
+    cur = torch.full((z.shape[0],), math.inf, dtype=torch.float64, device=dev)   # the tempered objective
     active = torch.arange(z.shape[0], device=dev)
     passes = 0
     for step in range(steps):
         if screen and keep and step == screen and keep < block:
-            top = best_u.view(-1, block).argsort(dim=1)[:, :keep]
+            top = (best_u if beta0 >= 1 else cur).view(-1, block).argsort(dim=1)[:, :keep]
             active = (top + torch.arange(0, z.shape[0], block, device=dev)[:, None]).flatten().sort().values
+        b = 1.0 if beta0 >= 1 else beta0 ** (1.0 - step / steps)
         zr = z[active].requires_grad_(True)
         with torch.enable_grad():
             r = (generator(zr, None if labels is None else labels[active]) - x[active]).flatten(1)
-            u = 0.5 * zr.pow(2).sum(1) + r.pow(2).sum(1) / (2 * sigma2)
-            (grad,) = torch.autograd.grad(u.sum(), zr)
+            prior, fit = 0.5 * zr.pow(2).sum(1), r.pow(2).sum(1) / (2 * sigma2)
+            u = prior + fit
+            (grad,) = torch.autograd.grad((u if b == 1.0 else prior + b * fit).sum(), zr)
         passes += len(active) // max(z.shape[0] // block, 1)
+        cur[active] = (prior + b * fit).detach().double()
         u = u.detach().double()
         better = u < best_u[active]
         best_u[active] = torch.where(better, u, best_u[active])
@@ -226,7 +238,7 @@ def _descend(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None,
     screen = cfg.screen_steps if cfg.screen_keep and cfg.screen_keep < s else 0
     z, u, passes = _adam(generator, z0.reshape(n * s, d), x.repeat_interleave(s, 0),
                          None if labels is None else labels.repeat_interleave(s, 0), sigma2, cfg.search_steps,
-                         cfg.search_lr, block=s, screen=screen, keep=cfg.screen_keep)
+                         cfg.search_lr, block=s, screen=screen, keep=cfg.screen_keep, beta0=cfg.descent_beta0)
     return z.view(n, s, d), u.view(n, s), passes
 
 
