@@ -68,8 +68,8 @@ def fingerprint(G, sigma2: float) -> str:
 class Cache:
     """Per-image results in a JSON file, written after every computation (an interrupted run keeps its work)."""
 
-    def __init__(self, path: Path, model: str) -> None:
-        self.path, self.model = path, model
+    def __init__(self, path: Path, model: str, chunk: int = 2) -> None:
+        self.path, self.model, self.chunk = path, model, chunk
         self.data = json.loads(path.read_text()) if path.exists() else {}
 
     def key(self, *parts) -> str:
@@ -78,8 +78,9 @@ class Cache:
     def get_or_compute(self, keys: list[str], compute) -> list:
         """The cached value of every key; ``compute(todo_indices)`` returns the values of the missing ones."""
         todo = [i for i, k in enumerate(keys) if k not in self.data]
-        if todo:
-            for i, v in zip(todo, compute(np.asarray(todo))):
+        for lo in range(0, len(todo), self.chunk):   # a few images at a time, each chunk kept at once
+            part = todo[lo:lo + self.chunk]
+            for i, v in zip(part, compute(np.asarray(part))):
                 self.data[keys[i]] = v
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists():   # another run may have added entries meanwhile: keep them
