@@ -75,8 +75,13 @@ class Cache:
     def key(self, *parts) -> str:
         return hashlib.sha256(json.dumps([self.model, *map(repr, parts)]).encode()).hexdigest()[:20]
 
-    def get_or_compute(self, keys: list[str], compute) -> list:
-        """The cached value of every key; ``compute(todo_indices)`` returns the values of the missing ones."""
+    def get_or_compute(self, keys: list[str], compute, cached_only: bool = False) -> list:
+        """The cached value of every key; ``compute(todo_indices)`` returns the values of the missing ones (with
+        ``cached_only``, missing ones are NaN)."""
+        if cached_only:
+            if self.path.exists():
+                self.data = {**json.loads(self.path.read_text()), **self.data}
+            return [self.data.get(k, {"log_px": float("nan"), "evaluations": float("nan")}) for k in keys]
         for lo in range(0, len(keys), self.chunk):   # a few images at a time, each chunk kept at once
             if self.path.exists():   # what other runs have kept meanwhile
                 self.data = {**json.loads(self.path.read_text()), **self.data}
@@ -111,6 +116,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="JSON of the per-image table (default: benchmarks/out/)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--search-only", action="store_true", help="only dU and dloglik (no estimates)")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="estimates only from the cache (missing ones are left out: another run may be computing them)")
     args = ap.parse_args()
     args.config = args.config or ("configs/faces.yaml" if args.model == "faces" else "config.yaml")
     torch.set_num_threads(args.threads)
@@ -168,13 +175,14 @@ def main() -> None:
             return [{"log_px": float(v), "evaluations": int(e)} for v, e in zip(r.log_px, r.evaluations)]
         return timed(name, run)
 
-    nan = [{"log_px": float("nan"), "evaluations": -1}] * n
+    nan = [{"log_px": float("nan"), "evaluations": float("nan")}] * n
     est = nan if args.search_only else cache.get_or_compute([cache.key("est", img(i), ais) for i in range(n)],
-                                                            estimate(ais, lat, "estimate"))
+                                                            estimate(ais, lat, "estimate"), args.cached_only)
     both = with_true_latent(lat, z)
     true = {f: nan if args.search_only else
             cache.get_or_compute([cache.key("true", img(i), ref_ais.scaled(f)) for i in range(n)],
-                                 estimate(ref_ais.scaled(f), both, f"true@{f:g}")) for f in args.factors}
+                                 estimate(ref_ais.scaled(f), both, f"true@{f:g}"), args.cached_only)
+            for f in args.factors}
     ref = max(args.factors)
     rows = []
     for i in range(n):
@@ -190,7 +198,7 @@ def main() -> None:
     df = pd.DataFrame(rows)
     summary = df.drop(columns="image").agg(["mean"])
     summary.insert(0, "image", ["mean"])
-    worst = df.loc[[df["dU"].idxmax() if args.search_only else df["error"].idxmin()]].copy()
+    worst = df.loc[[df["dU"].idxmax() if df["error"].isna().all() else df["error"].idxmin()]].copy()
     worst["image"] = f"worst ({int(worst['image'].iloc[0])})"
     table = pd.concat([df.astype({"image": str}), summary, worst.astype({"image": str})], ignore_index=True)
     title = f"{args.model}, σ² = {sigma2:g}, {n} simulated images, search {ais.search}"
