@@ -68,8 +68,8 @@ def fingerprint(G, sigma2: float) -> str:
 class Cache:
     """Per-image results in a JSON file, written after every computation (an interrupted run keeps its work)."""
 
-    def __init__(self, path: Path, model: str, chunk: int = 2) -> None:
-        self.path, self.model, self.chunk = path, model, chunk
+    def __init__(self, path: Path, model: str, chunk: int = 2, reverse: bool = False) -> None:
+        self.path, self.model, self.chunk, self.reverse = path, model, chunk, reverse
         self.data = json.loads(path.read_text()) if path.exists() else {}
 
     def key(self, *parts) -> str:
@@ -82,7 +82,8 @@ class Cache:
             if self.path.exists():
                 self.data = {**json.loads(self.path.read_text()), **self.data}
             return [self.data.get(k, {"log_px": float("nan"), "evaluations": float("nan")}) for k in keys]
-        for lo in range(0, len(keys), self.chunk):   # a few images at a time, each chunk kept at once
+        starts = range(0, len(keys), self.chunk)
+        for lo in reversed(starts) if self.reverse else starts:   # a few images at a time, each chunk kept at once
             if self.path.exists():   # what other runs have kept meanwhile
                 self.data = {**json.loads(self.path.read_text()), **self.data}
             part = [i for i in range(lo, min(lo + self.chunk, len(keys))) if keys[i] not in self.data]
@@ -116,6 +117,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="JSON of the per-image table (default: benchmarks/out/)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--search-only", action="store_true", help="only dU and dloglik (no estimates)")
+    ap.add_argument("--reverse", action="store_true", help="last images first (a second run beside a first)")
     ap.add_argument("--cached-only", action="store_true",
                     help="estimates only from the cache (missing ones are left out: another run may be computing them)")
     args = ap.parse_args()
@@ -124,7 +126,7 @@ def main() -> None:
     G, sigma2, cfg = load_model(args)
     if hasattr(G, "eval"):
         G.eval()
-    cache = Cache(args.cache, fingerprint(G, sigma2))
+    cache = Cache(args.cache, fingerprint(G, sigma2), reverse=args.reverse)
     n = args.n_images
     labels = None if not G.n_classes else torch.arange(n) % G.n_classes
     x, z = simulate(G, n, sigma2, labels, seed=args.seed)
