@@ -22,7 +22,6 @@ settings), so a rerun computes only what is new and a changed search reruns only
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import os

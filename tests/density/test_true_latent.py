@@ -12,6 +12,7 @@ import torch
 from ganaudit.density.ais import PRESETS
 from ganaudit.density.bdmc import simulate
 from ganaudit.density.posterior import SearchConfig
+from ganaudit.density.target import energy
 from ganaudit.density.true_latent import search_gap, true_latent_check, with_true_latent
 from ganaudit.models.ppca import exact_log_likelihood, random_linear_gaussian
 from tests.density.test_posterior import Parabola, quadrature_log_px
@@ -34,7 +35,6 @@ def test_linear_gaussian_search_reaches_the_true_latents_mode() -> None:
     np.testing.assert_allclose(check.log_px_true, np.stack([exact, exact]), atol=0.1)
     assert np.max(np.abs(check.error)) < 0.1
     # U at the mode sits below U at the true latent itself (the mode minimises U)
-    from ganaudit.density.target import energy
     assert np.all(check.search.energy_true <= energy(model, z, x, None, sigma2).numpy() + 1e-6)
 
 
