@@ -15,6 +15,7 @@ module              owns
                     forward and reverse batch and its cost
 `ais`               the API: `ais_log_likelihood`, `AISConfig`, `PRESETS`, the stage `ais_group`, `cost`
 `bdmc`              simulation, reverse AIS (BDMC upper bounds), the exact-likelihood check on PPCA
+`true_latent`       the search and the estimate on simulated images against the true latent's basin
 `errorbars`         re-estimates at larger budgets, per-group error bars, the "exceeds both" rule
 `summaries`         the density tables: per image, per group with error bars, Table 1, 3, Fig 7's
 `typicality`        the typicality test (paper 4.3): entropy, bootstrap ε, typical fractions, Table 2

@@ -114,10 +114,11 @@ def _posterior_search_cost(config, latent_dim: int, n_given: int = 0) -> dict[st
     smc_starts = s.smc_keep if s.smc_particles else 0
     n_starts = n_given + s.search_restarts + s.extra_restarts + smc_starts
     k = min(s.n_modes, n_starts)
+    polished = min(max(s.n_modes, s.gn_candidates), n_starts)   # Levenberg–Marquardt rows (at most gn_steps each)
     # the tempered search's temperatures adapt to the image: its passes are bounded by smc_max_temps
     return {"gradient": n_starts * s.search_steps + s.smc_particles * (1 + s.smc_moves * s.smc_max_temps),
-            "forward": n_starts + 1 + k * (2 * s.gn_steps) + config.prior_draws,
-            "jvp": k * latent_dim * (s.gn_steps + 1)}
+            "forward": n_starts + 1 + polished * (2 * s.gn_steps) + config.prior_draws,
+            "jvp": latent_dim * (polished * s.gn_steps + k)}
 
 
 # ---------------------------------------------------------------------------------------------- the table

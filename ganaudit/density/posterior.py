@@ -46,8 +46,9 @@ SEARCH_STREAM_OFFSET = 1 << 42  # the tempered search's per-image streams: far f
 @dataclass(frozen=True)
 class SearchConfig:
     """Mode search and proposal settings (see the module doc). Costs per image: ``(R + search_restarts) ·
-    search_steps`` gradient evaluations (``R`` latents given by the caller) + ``n_modes · gn_steps · (d + 1)``
-    Jacobian-vector products and forward passes + ``n_modes · d`` for the final Jacobians; rendering the shared
+    search_steps`` gradient evaluations (``R`` latents given by the caller) + ``max(n_modes, gn_candidates) ·
+    gn_steps · (d + 2)`` Jacobian-vector products and forward passes (fewer with ``gn_tol``) + ``n_modes · d`` for
+    the final Jacobians; rendering the shared
     pool costs ``search_candidates`` forward passes per class and batch. The tempered search (images off the
     manifold, ``smc_particles > 0``) costs ``smc_particles · (1 + smc_moves · T)`` with ``T ≤ smc_max_temps``
     temperatures chosen by the effective sample size (``smc_ess``), and ``smc_keep · search_steps`` to descend
@@ -56,7 +57,15 @@ class SearchConfig:
     latent directions whose Jacobian-vector products run at once (`jacobian`): memory for the curvature is that many
     passes' activations, whatever the latent size; a latent of at most this size is one pass, as before.
     ``memory_mb``: a budget for the curvature (0: none); the chunk and the modes refined together then follow it
-    (`ganaudit.density.curvature.plan_chunks`)."""
+    (`ganaudit.density.curvature.plan_chunks`).
+
+    Levenberg–Marquardt polishing (``gn_steps``, ``d + 2`` passes a step): ``gn_candidates > n_modes`` polishes
+    that many of the best distinct optima and keeps the ``n_modes`` lowest afterwards (a start that Adam left
+    short of the bottom of the main basin can then overtake one that reached a shallower basin); ``gn_tol > 0``
+    stops a row once a step gains less than ``gn_tol`` nats, so converged rows spend no more passes (both off by
+    default). ``descent_beta0 < 1``: tempered descent (`_adam`), the likelihood's weight rising geometrically from
+    ``descent_beta0`` to 1 over the ``search_steps``, at no extra cost: it follows the basin with the mass, where
+    plain descent stops in the one nearest its start (1: off)."""
 
     search_restarts: int = 4
     extra_restarts: int = 12
@@ -64,6 +73,7 @@ class SearchConfig:
     search_candidates: int = 512
     search_steps: int = 100
     search_lr: float = 0.3
+    descent_beta0: float = 1.0
     screen_steps: int = 20
     screen_keep: int = 4
     smc_particles: int = 0
@@ -73,6 +83,8 @@ class SearchConfig:
     smc_max_temps: int = 100
     smc_scaled: int = 0
     gn_steps: int = 2
+    gn_tol: float = 0.0
+    gn_candidates: int = 0
     n_modes: int = 4
     merge_radius: float = 3.0
     prior_weight: float = 0.02
@@ -87,7 +99,7 @@ class SearchConfig:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1 (got {getattr(self, name)})")
         for name in ("search_restarts", "extra_restarts", "search_steps", "screen_steps", "screen_keep", "gn_steps",
-                     "smc_particles", "smc_moves", "smc_keep", "smc_max_temps"):
+                     "gn_candidates", "smc_particles", "smc_moves", "smc_keep", "smc_max_temps"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"SearchConfig.{name} must be >= 0 (got {getattr(self, name)})")
         if not 0 < self.prior_weight < 1:
@@ -99,6 +111,10 @@ class SearchConfig:
             raise ValueError(f"SearchConfig.uniform_mix must be in [0, 1] (got {self.uniform_mix})")
         if self.memory_mb < 0:
             raise ValueError(f"SearchConfig.memory_mb must be >= 0 (got {self.memory_mb})")
+        if not 0 < self.descent_beta0 <= 1:
+            raise ValueError(f"SearchConfig.descent_beta0 must be in (0, 1] (got {self.descent_beta0})")
+        if not self.gn_tol >= 0:
+            raise ValueError(f"SearchConfig.gn_tol must be >= 0 (got {self.gn_tol})")
         if not (self.proposal_scale > 0 and self.search_lr > 0 and self.merge_radius >= 0 and self.on_manifold >= 0):
             raise ValueError("SearchConfig needs proposal_scale > 0, search_lr > 0 and merge_radius >= 0")
 
@@ -160,26 +176,33 @@ def _precision(generator: Generator, z: Tensor, labels: Tensor | None, sigma2: f
 
 
 def _adam(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None, sigma2: float, steps: int,
-          lr: float, block: int = 1, screen: int = 0, keep: int = 0) -> tuple[Tensor, Tensor, int]:
+          lr: float, block: int = 1, screen: int = 0, keep: int = 0, beta0: float = 1.0) -> tuple[Tensor, Tensor, int]:
     """Adam (β = 0.9, 0.999) with a cosine schedule on ``U`` from every row of ``z0``: the best iterate and its
     energy per row, and the generator passes spent per block. Successive halving: rows come in blocks of
     ``block`` (one image's starts); after ``screen`` steps each block keeps its ``keep`` best rows, and only they
-    continue (the others keep their best iterate so far)."""
+    continue (the others keep their best iterate so far). Tempered descent (``beta0 < 1``): step ``t`` descends
+    ``|z|²/2 + b_t |x − G(z)|²/(2σ²)`` with ``b_t = beta0^(1 − t/steps)`` rising geometrically to 1, so the
+    iterates follow the basin that holds the tempered posterior's mass as it narrows (graduated optimisation);
+    the best iterate is still judged by ``U`` itself, and the screening by the tempered objective."""
     z, dev = z0.detach().clone(), z0.device
     m, v = torch.zeros_like(z), torch.zeros_like(z)
     best_z, best_u = z.clone(), torch.full((z.shape[0],), math.inf, dtype=torch.float64, device=dev)
+    cur = torch.full((z.shape[0],), math.inf, dtype=torch.float64, device=dev)   # the tempered objective
     active = torch.arange(z.shape[0], device=dev)
     passes = 0
     for step in range(steps):
         if screen and keep and step == screen and keep < block:
-            top = best_u.view(-1, block).argsort(dim=1)[:, :keep]
+            top = (best_u if beta0 >= 1 else cur).view(-1, block).argsort(dim=1)[:, :keep]
             active = (top + torch.arange(0, z.shape[0], block, device=dev)[:, None]).flatten().sort().values
+        b = 1.0 if beta0 >= 1 else beta0 ** (1.0 - step / steps)
         zr = z[active].requires_grad_(True)
         with torch.enable_grad():
             r = (generator(zr, None if labels is None else labels[active]) - x[active]).flatten(1)
-            u = 0.5 * zr.pow(2).sum(1) + r.pow(2).sum(1) / (2 * sigma2)
-            (grad,) = torch.autograd.grad(u.sum(), zr)
+            prior, fit = 0.5 * zr.pow(2).sum(1), r.pow(2).sum(1) / (2 * sigma2)
+            u = prior + fit
+            (grad,) = torch.autograd.grad((u if b == 1.0 else prior + b * fit).sum(), zr)
         passes += len(active) // max(z.shape[0] // block, 1)
+        cur[active] = (prior + b * fit).detach().double()
         u = u.detach().double()
         better = u < best_u[active]
         best_u[active] = torch.where(better, u, best_u[active])
@@ -204,30 +227,45 @@ def _descend(generator: Generator, z0: Tensor, x: Tensor, labels: Tensor | None,
     screen = cfg.screen_steps if cfg.screen_keep and cfg.screen_keep < s else 0
     z, u, passes = _adam(generator, z0.reshape(n * s, d), x.repeat_interleave(s, 0),
                          None if labels is None else labels.repeat_interleave(s, 0), sigma2, cfg.search_steps,
-                         cfg.search_lr, block=s, screen=screen, keep=cfg.screen_keep)
+                         cfg.search_lr, block=s, screen=screen, keep=cfg.screen_keep, beta0=cfg.descent_beta0)
     return z.view(n, s, d), u.view(n, s), passes
 
 
 def _gauss_newton(generator: Generator, z: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
-                  steps: int, cfg: SearchConfig) -> tuple[Tensor, Tensor]:
-    """Levenberg–Marquardt on ``U``: ``(I + JᵀJ/σ² + λ I) δ = −∇U``, a step kept only when ``U`` decreases."""
+                  steps: int, cfg: SearchConfig) -> tuple[Tensor, Tensor, Tensor]:
+    """Levenberg–Marquardt on ``U``: ``(I + JᵀJ/σ² + λ I) δ = −∇U``, a step kept only when ``U`` decreases, the
+    curvature from `ganaudit.density.curvature.gauss_newton_terms` (``cfg.jacobian_chunk``, ``cfg.memory_mb``).
+    With ``cfg.gn_tol > 0`` a row stops once a kept step lowers ``U`` by less than that many nats (converged) and
+    spends no more passes. Returns ``z``, ``U`` and the generator passes spent per row (``[B]`` int: ``d + 2`` per
+    step)."""
+    tol = cfg.gn_tol
     u = energy(generator, z, x, labels, sigma2)
     lam = torch.full_like(u, 1e-3)
+    d = z.shape[1]
+    active = torch.ones(z.shape[0], dtype=torch.bool, device=z.device)
+    passes = torch.ones(z.shape[0], dtype=torch.long, device=z.device)
     for _ in range(steps):
+        idx = torch.nonzero(active).flatten()
+        if len(idx) == 0:
+            break
+        za, xa, la = z[idx], x[idx], None if labels is None else labels[idx]
         with torch.no_grad():
-            r = (generator(z, labels) - x).flatten(1).double()
-        jtj, jtr = gauss_newton_terms(generator, z, labels, r, cfg.jacobian_chunk, cfg.memory_mb)
-        grad = z.double() + jtr / sigma2
-        h = torch.eye(z.shape[1], dtype=torch.float64, device=z.device) + jtj / sigma2
-        h = h + lam[:, None, None] * torch.diag_embed(h.diagonal(dim1=-2, dim2=-1))
+            r = (generator(za, la) - xa).flatten(1).double()
+        jtj, jtr = gauss_newton_terms(generator, za, la, r, cfg.jacobian_chunk, cfg.memory_mb)
+        grad = za.double() + jtr / sigma2
+        h = torch.eye(d, dtype=torch.float64, device=z.device) + jtj / sigma2
+        h = h + lam[idx, None, None] * torch.diag_embed(h.diagonal(dim1=-2, dim2=-1))
         step = torch.linalg.solve(h, -grad[..., None])[..., 0]
-        z_new = (z.double() + step).to(z.dtype)
-        u_new = energy(generator, z_new, x, labels, sigma2)
-        ok = torch.isfinite(u_new) & (u_new < u)
-        z = torch.where(ok[:, None], z_new, z)
-        u = torch.where(ok, u_new, u)
-        lam = torch.where(ok, lam / 10, lam * 10)
-    return z, u
+        z_new = (za.double() + step).to(z.dtype)
+        u_new = energy(generator, z_new, xa, la, sigma2)
+        ok = torch.isfinite(u_new) & (u_new < u[idx])
+        if tol > 0:
+            active[idx[ok & (u[idx] - u_new < tol)]] = False
+        z[idx] = torch.where(ok[:, None], z_new, za)
+        u[idx] = torch.where(ok, u_new, u[idx])
+        lam[idx] = torch.where(ok, lam[idx] / 10, lam[idx] * 10)
+        passes[idx] += d + 2
+    return z, u, passes
 
 
 @torch.no_grad()
@@ -316,8 +354,9 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
             z, u = torch.cat([z, zpad], 1), torch.cat([u, pad], 1)
             passes[off] += torch.as_tensor(spent2, device=x.device)
     s = z.shape[1]
-    # the best distinct starts go on to Gauss–Newton (near-identical optima are one mode)
-    k = min(cfg.n_modes, s)
+    # the best distinct starts go on to Gauss–Newton (near-identical optima are one mode); with gn_candidates,
+    # more of them are polished and the n_modes lowest after polishing are kept
+    k = min(max(cfg.n_modes, cfg.gn_candidates), s)
     order = u.argsort(dim=1)
     keep = torch.zeros(n, k, dtype=torch.long, device=x.device)
     for i in range(n):
@@ -334,7 +373,14 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     zk = torch.gather(z, 1, keep[..., None].expand(n, k, d)).reshape(n * k, d)
     xk = x.repeat_interleave(k, 0)
     lk = None if labels is None else labels.repeat_interleave(k, 0)
-    zk, uk = _gauss_newton(generator, zk, xk, lk, sigma2, cfg.gn_steps, cfg)
+    zk, uk, gn_passes = _gauss_newton(generator, zk.clone(), xk, lk, sigma2, cfg.gn_steps, cfg)
+    passes += gn_passes.view(n, k).sum(1) - k
+    if k > cfg.n_modes:   # keep the n_modes lowest polished optima
+        top = uk.view(n, k).argsort(dim=1)[:, :cfg.n_modes]
+        k = cfg.n_modes
+        zk = torch.gather(zk.view(n, -1, d), 1, top[..., None].expand(n, k, d)).reshape(n * k, d)
+        uk = torch.gather(uk.view(n, -1), 1, top).reshape(n * k)
+        lk = None if labels is None else labels.repeat_interleave(k, 0)
     h = _precision(generator, zk, lk, sigma2, cfg)
     chol = torch.linalg.cholesky(h)                                          # float64
     logdet_h = 2 * chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
@@ -342,7 +388,7 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     mu, chol, uk, laplace = zk.view(n, k, d), chol.view(n, k, d, d), uk.view(n, k), laplace.view(n, k)
     valid = _merge(mu, chol, laplace, cfg.merge_radius * cfg.proposal_scale)
     log_w = _weights(laplace, valid, cfg)
-    passes += k * (cfg.gn_steps * (d + 2) + d)
+    passes += k * d
     return Modes(mu=mu, chol=chol.to(x.dtype), log_weight=log_w, energy=uk, laplace=torch.where(valid, laplace, -math.inf),
                  n_modes=valid.sum(1), scale=cfg.proposal_scale, log_prior_weight=math.log(cfg.prior_weight),
                  n_passes=passes)

@@ -146,3 +146,52 @@ def test_bdmc_sandwich_with_the_posterior_start() -> None:
     exact = exact_log_likelihood(model, out["x"], 0.05)
     assert np.mean(out["lower"]) < np.mean(exact) < np.mean(out["upper"])
     assert 0 < out["gap"] < 2.0
+
+
+def test_gn_candidates_polish_a_start_into_the_heavier_basin() -> None:
+    """Two starts, no descent: 3.5 sits at the minor preimage (U ≈ 6.1) and −1.0 on the slope of the major one
+    (−2.5, U ≈ 3.1) far above it. Polishing only the lowest start keeps the minor mode; polishing both
+    (``gn_candidates=2``) takes −1.0 down to −2.5, which then wins."""
+    G, sigma2 = Parabola(), 0.01
+    x = G(torch.tensor([[3.5]]))
+    starts = torch.tensor([[[3.5], [-1.0]]])
+    base = SearchConfig(search_restarts=0, extra_restarts=0, search_steps=0, n_modes=1, gn_steps=30)
+    lone = find_modes(G, x, None, sigma2, base, starts)
+    both = find_modes(G, x, None, sigma2, dataclasses.replace(base, gn_candidates=2), starts)
+    assert abs(float(lone.mu[0, 0, 0]) - 3.5) < 0.01
+    assert abs(float(both.mu[0, 0, 0]) + 2.5) < 0.01
+    assert float(lone.energy[0, 0]) - float(both.energy[0, 0]) == pytest.approx(3.0, abs=2e-3)
+    assert int(both.n_passes[0]) > int(lone.n_passes[0])
+
+
+def test_gn_tol_stops_converged_rows() -> None:
+    """On a linear-Gaussian model one Gauss–Newton step is exact: with ``gn_tol`` the rows stop after the next
+    (gainless) step instead of running all ``gn_steps``, at the same modes."""
+    model = random_linear_gaussian((1, 6, 6), 3, seed=1, scale=0.5)
+    x, _ = simulate(model, 3, 0.02, seed=2)
+    cfg = dataclasses.replace(POSTERIOR.search, search_steps=5, gn_steps=8)
+    full = find_modes(model, x, None, 0.02, cfg)
+    short = find_modes(model, x, None, 0.02, dataclasses.replace(cfg, gn_tol=1e-3))
+    torch.testing.assert_close(short.energy, full.energy, rtol=0, atol=1e-6)
+    k, d = cfg.n_modes, 3
+    # the full run spends gn_steps · (d + 2) per polished row; the short one at most 3 steps
+    assert np.all(full.n_passes.numpy() - short.n_passes.numpy() >= k * (8 - 3) * (d + 2))
+    with pytest.raises(ValueError, match="gn_tol"):
+        SearchConfig(gn_tol=-1.0)
+
+
+def test_tempered_descent_follows_the_heavier_basin() -> None:
+    """From 3.4, in the minor preimage's basin, plain descent stops at 3.5; tempered descent starts where the
+    prior dominates (``b = 10⁻⁴``: the barrier at z = ½ is a fraction of a nat) and ends in the major basin, −2.5,
+    3 nats lower in energy, for the same passes."""
+    G, sigma2 = Parabola(), 0.01
+    x = G(torch.tensor([[3.5]]))
+    cfg = SearchConfig(search_restarts=0, extra_restarts=0, n_modes=1, gn_steps=2, search_steps=100)
+    plain = find_modes(G, x, None, sigma2, cfg, torch.tensor([[[3.4]]]))
+    tempered = find_modes(G, x, None, sigma2, dataclasses.replace(cfg, descent_beta0=1e-4), torch.tensor([[[3.4]]]))
+    assert abs(float(plain.mu[0, 0, 0]) - 3.5) < 0.01
+    assert abs(float(tempered.mu[0, 0, 0]) + 2.5) < 0.01
+    assert float(plain.energy[0, 0]) - float(tempered.energy[0, 0]) == pytest.approx(3.0, abs=2e-3)
+    assert int(plain.n_passes[0]) == int(tempered.n_passes[0])
+    with pytest.raises(ValueError, match="descent_beta0"):
+        SearchConfig(descent_beta0=0.0)
