@@ -76,7 +76,7 @@ for _test in AUDITS:
 rule metrics_json:
     input:
         tables=lambda wildcards: [t for t in all_targets() if t.startswith("results/tables/")]
-        + ["results/tables/ll_per_group.csv", "results/tables/patch_cv_correlation.csv"],
+        + ([] if PAPER else ["results/tables/ll_per_group.csv", "results/tables/patch_cv_correlation.csv"]),
         code=code("metrics_json"),
     output:
         "results/metrics/{model}.json",
