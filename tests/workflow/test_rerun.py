@@ -22,7 +22,7 @@ pytestmark = pytest.mark.workflow
 # (the flat record of each model, results/metrics/{model}.json, reads every table, so it follows them)
 DENSITY_CONSUMERS = {"density_inference": 1, "typicality": 2, "table2": 1, "findings": 1, "plot_fig7_density_inference": 1,
                      "plot_fig8_likelihood": 1, "plot_fig9_ais_convergence": 1, "plot_fig12_likelihood_all_models": 1,
-                     "plot_table2_typicality": 1, "metrics_json": 2, "all": 1}
+                     "plot_table2_typicality": 1, "metrics_json": 2, "calibration": 1, "all": 1}
 
 
 def edited(workdir, edit) -> dict[str, int]:
@@ -79,7 +79,7 @@ def test_adding_a_model_runs_that_model_and_the_summaries(smoke_run):
 def test_figure_settings_rerun_only_figures(smoke_run):
     jobs = edited(smoke_run, lambda c: c["figures"].update(dpi=61))
     assert set(jobs) - {"all"} == {r for r in jobs if r.startswith("plot_")} and jobs["plot_training"] == 2, jobs
-    assert len(jobs) == 16, jobs  # every figure rule (with the four of the tests beyond the paper), nothing else
+    assert len(jobs) == 17, jobs  # every figure rule (with those of the tests beyond the paper), nothing else
 
 
 def _copy_run(src, dest):
@@ -108,7 +108,9 @@ def test_code_change_in_a_script_reruns_its_rule(smoke_run, tmp_path):
     script.unlink()  # the copy is a real file; edit it without touching the repository
     script.write_text((smoke_run / "scripts" / "typicality.py").read_text() + "\n# an edit\n")
     jobs = planned_jobs(snakemake(wd, "--configfile", "configs/smoke.yaml", "-n"))
-    assert jobs == {"typicality": 2, "table2": 1, "findings": 1, "plot_table2_typicality": 1, "all": 1}, jobs
+    # table2 feeds the calibration table and each model's flat record too
+    assert jobs == {"typicality": 2, "table2": 1, "calibration": 1, "findings": 1, "plot_table2_typicality": 1,
+                    "metrics_json": 2, "all": 1}, jobs
 
 
 def _rule_scripts() -> dict[str, str]:
