@@ -68,3 +68,17 @@ def test_table_rows_and_their_verdicts():
     assert not rows[("support: false-collision rate", "P, batches of 600, 9000 held-out real images")]
     assert rows[("typicality: false-positive rate", "own held-out samples, N = 10")]      # 5 % atypical
     assert not rows[("typicality: false-positive rate", "own held-out samples, N = 75")]  # 30 %: far above 5 %
+
+
+def test_support_rows_of_the_resampled_splits():
+    """The re-split check is a coverage row: the share of splits whose held-out interval holds α, against the
+    interval's confidence (it fails when the share's Wilson interval lies below it)."""
+    base = {"model": "gan", "distance": "L2", "pool": "held-out real images", "s_max": 600, "n_heldout": 9623,
+            "alpha": 0.05, "false_collision_rate": 0.05, "false_collision_low": 0.03, "false_collision_high": 0.09,
+            "confidence": 0.95, "split_within": 0.9, "split_rate_median": 0.05, "split_rate_p10": 0.03,
+            "split_rate_p90": 0.08}
+    good, bad = (calibration.support_rows(pd.DataFrame([{**base, "n_splits": 200, "split_covers": c}]))
+                 for c in (0.93, 0.7))
+    assert len(good) == 2 and good[1]["n"] == 200 and good[1]["nominal"] == 0.95 and good[1]["holds"]
+    assert "within [α/2, 2α] on 90%" in good[1]["what"] and not bad[1]["holds"]
+    assert len(calibration.support_rows(pd.DataFrame([{**base, "n_splits": 0, "split_covers": np.nan}]))) == 1

@@ -189,3 +189,52 @@ def test_errors_name_what_was_wrong():
         support.batch_min_distances(np.zeros((5, 4)), 3, 3, 0)
     with pytest.raises(ValueError, match="n_pool"):
         support.fit_support(pd.DataFrame({"s": [10], "n_batches": [5], "n_collisions": [1]}), n_pool=5)
+
+
+def test_tail_threshold_recovers_a_power_law_tail_better_than_the_order_statistic():
+    """Pair distances with ``F(t) = t^m``: Hill's exponent comes back, and τ where 10 of 10^6 pairs are expected
+    below is closer to the truth from the 100 closest pairs than from the 11th alone."""
+    m, n_pairs, expected = 4.0, 1_000_000, 10.0
+    truth = (expected / n_pairs) ** (1 / m)
+    err_fit, err_order, exps = [], [], []
+    for seed in range(200):
+        u = np.sort(np.random.default_rng(seed).uniform(size=n_pairs))[:101]
+        v = u ** (1 / m)
+        tau, exponent = support.tail_threshold(v, expected, 100)
+        order, none = support.tail_threshold(v, expected, 0)
+        assert order == v[10] and np.isnan(none)
+        err_fit.append(np.log(tau / truth)), err_order.append(np.log(order / truth)), exps.append(exponent)
+    assert np.mean(exps) == pytest.approx(m, rel=0.05)
+    assert abs(np.mean(err_fit)) < 0.02                                  # unbiased in log τ
+    assert np.sqrt(np.mean(np.square(err_fit))) < 0.85 * np.sqrt(np.mean(np.square(err_order)))   # 0.059 vs 0.079
+    v = np.r_[0.0, np.linspace(0.1, 1, 40)]                             # an exact duplicate: the order statistic
+    assert support.tail_threshold(v, 5.5, 30) == (v[5], pytest.approx(np.nan, nan_ok=True))
+    with pytest.raises(ValueError, match="needs the 31 closest pairs"):
+        support.tail_threshold(v[:20], 5.5, 30)
+
+
+def test_calibrate_threshold_with_a_tail_fit():
+    f = _feat(np.random.default_rng(7).uniform(-1, 1, (1500, D)))
+    thr = support.calibrate_threshold(f, 0.05, 60, tail_pairs=40)
+    order = support.calibrate_threshold(f, 0.05, 60)
+    assert thr.tail_pairs == 40 and thr.tail_exponent > 0 and order.tail_pairs == 0
+    _, _, v = support.pair_tail(f, k=41)
+    assert thr.tau == support.tail_threshold(v, thr.expected_below, 40)[0] and thr.n_below == int(np.sum(v < thr.tau))
+    assert 0.5 < thr.tau / order.tau < 2
+
+
+def test_split_check_repeats_the_calibration_on_each_split():
+    """Each split's τ and held-out count are what `calibrate_threshold` and `heldout_rate` give on its two sides, and
+    on uniform 'real' images (pairs independent enough) the rate lies within [α/2, 2α] on most splits."""
+    f = _feat(np.random.default_rng(3).uniform(-1, 1, (2400, D)))
+    splits = support.split_check(f, 1200, 0.05, 60, tail_pairs=30, n_splits=40, seed=5)
+    assert splits.complete.all() and len(splits) == 40
+    rng = np.random.default_rng(5)
+    for r in range(3):
+        side = np.ones(2400, dtype=bool)
+        side[rng.permutation(2400)[:1200]] = False
+        thr = support.heldout_rate(support.calibrate_threshold(f[~side], 0.05, 60, 30), f[side], n_batches=10)
+        assert splits.tau[r] == pytest.approx(thr.tau, rel=1e-12) and splits.heldout_below[r] == thr.heldout_below
+        assert splits.rate[r] == pytest.approx(thr.heldout_rate) and splits.low[r] == pytest.approx(thr.heldout_low)
+    assert splits.within.mean() >= 0.7 and 0.03 < splits.rate.median() < 0.08
+    assert (splits.covers == ((splits.low <= 0.05) & (0.05 <= splits.high))).all()
