@@ -56,7 +56,7 @@ def main() -> None:
         for metric in (None, perceptual):
             t0 = time.perf_counter()
             feat = (lambda x: distance_features(x)) if metric is None else (lambda x: metric.embed(x).numpy())  # noqa: E731
-            thr = support.calibrate_threshold(feat(cal), p["alpha"], sizes[-1])
+            thr = support.calibrate_threshold(feat(cal), p["alpha"], sizes[-1], int(p.get("tail_pairs", 0)))
             held_thr = support.heldout_rate(thr, feat(held), 2000, p["confidence"], seed)
             test_thr = support.heldout_rate(thr, feat(T), 2000, p["confidence"], seed)
             bt = support.birthday_paradox_test(pairwise_distances(distance_features(pool, metric)),

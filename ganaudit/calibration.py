@@ -5,7 +5,8 @@ Each check has a known answer or held-out data, so a row can fail:
 * **support α** (`support_rows`): the birthday test's false-collision rate, α by construction, measured at τ on
   held-out real images (`ganaudit.audits.support.heldout_rate`); holds when α lies in the measured rate's interval.
   And the calibration repeated on random re-splits of the same real images (`ganaudit.audits.support.split_check`):
-  the share of splits whose held-out interval holds α, against the interval's confidence.
+  the share of splits whose held-out interval (widened by τ's calibration noise, as the verdict's check is) holds
+  α, against the interval's confidence.
 * **K̂ interval coverage** (`interval_coverage`): pools drawn from ``K`` equally likely images (``K`` = the run's
   samples' K̂, the support where the verdict is read), put through the run's batches; the fraction of the intervals
   that hold ``K`` against their confidence.
@@ -74,7 +75,9 @@ def support_rows(support: pd.DataFrame) -> list[dict]:
             rows.append(_row("support: α within the held-out rate's interval, resampled splits", r.model,
                              f"{r.distance}, {n} random re-splits of the calibration and held-out images; held-out "
                              f"rate median {r.split_rate_median:.3f} (10-90 %: {r.split_rate_p10:.3f}-"
-                             f"{r.split_rate_p90:.3f}), within [α/2, 2α] on {r.split_within:.0%}",
+                             f"{r.split_rate_p90:.3f}), within [α/2, 2α] on {r.split_within:.0%}; the interval "
+                             f"widened by τ's calibration noise (sd {r.calibration_sd:.2f} in log rate; the Poisson "
+                             f"interval alone holds α on {r.split_covers_poisson:.0%})",
                              float(r.confidence), r.split_covers, lo, hi, n, side="at_least"))
     return rows
 

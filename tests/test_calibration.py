@@ -76,7 +76,7 @@ def test_support_rows_of_the_resampled_splits():
     base = {"model": "gan", "distance": "L2", "pool": "held-out real images", "s_max": 600, "n_heldout": 9623,
             "alpha": 0.05, "false_collision_rate": 0.05, "false_collision_low": 0.03, "false_collision_high": 0.09,
             "confidence": 0.95, "split_within": 0.9, "split_rate_median": 0.05, "split_rate_p10": 0.03,
-            "split_rate_p90": 0.08}
+            "split_rate_p90": 0.08, "split_covers_poisson": 0.8, "calibration_sd": 0.3}
     good, bad = (calibration.support_rows(pd.DataFrame([{**base, "n_splits": 200, "split_covers": c}]))
                  for c in (0.93, 0.7))
     assert len(good) == 2 and good[1]["n"] == 200 and good[1]["nominal"] == 0.95 and good[1]["holds"]

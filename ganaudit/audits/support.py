@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from ganaudit.manifold.distances import Perceptual
 
 __all__ = ["batch_min_distances", "pair_tail", "Threshold", "MIN_CALIBRATION_PAIRS", "tail_threshold",
-           "calibrate_threshold", "split_check",
+           "calibrate_threshold", "split_check", "with_calibration_noise",
            "batch_rate", "heldout_rate", "collision_curve", "collision_probability", "SupportEstimate", "fit_support",
            "BirthdayResult", "POOLS", "birthday_paradox_test", "support_audit", "real_pools", "THRESHOLD_FIELDS",
            "stage"]
@@ -213,6 +213,9 @@ class Threshold:
             ``heldout_rate`` from its pairs, with a ``confidence`` interval from the Poisson count of its pairs closer
             than τ (``heldout_below``), and ``heldout_batches`` the share of random batches of ``s`` drawn from it
             that collide.
+        calibration_sd, check_low, check_high: τ's own calibration noise (`with_calibration_noise`: the standard
+            deviation of the log rate at the τ of random re-splits, `split_check`) and the held-out interval widened
+            by it — what `holds` compares α with (the Poisson interval alone sees only the held-out pool's noise).
     """
 
     tau: float
@@ -230,6 +233,9 @@ class Threshold:
     heldout_batches: float = math.nan
     tail_pairs: int = 0
     tail_exponent: float = math.nan
+    calibration_sd: float = math.nan
+    check_low: float = math.nan
+    check_high: float = math.nan
 
     @property
     def calibrated(self) -> bool:
@@ -238,7 +244,10 @@ class Threshold:
 
     @property
     def holds(self) -> bool:
-        """Whether α lies within the held-out rate's interval (False when no held-out pool was measured)."""
+        """Whether α lies within the held-out rate's interval, widened by τ's calibration noise where that was
+        measured (`with_calibration_noise`); False when no held-out pool was measured."""
+        if math.isfinite(self.check_low) and math.isfinite(self.check_high):
+            return bool(self.check_low <= self.alpha <= self.check_high)
         return bool(self.heldout_low <= self.alpha <= self.heldout_high)
 
     def describe(self, distance: str = "L2") -> str:
@@ -341,6 +350,26 @@ def heldout_rate(threshold: Threshold, heldout: np.ndarray, n_batches: int = 200
                                heldout_below=m, n_heldout=n, heldout_batches=hits / n_batches)
 
 
+def _widen(rate: float, low: float, high: float, sd: float, confidence: float) -> tuple[float, float]:
+    """An interval ``[low, high]`` around ``rate`` widened, in log space, by a further independent error of standard
+    deviation ``sd`` (its ``confidence`` quantiles added in quadrature to each side's log half-width)."""
+    z = float(norm.ppf(0.5 + confidence / 2)) * sd
+    if not math.isfinite(z):
+        return math.nan, math.nan
+    if rate <= 0:
+        return 0.0, float(min(high * math.exp(z), 1.0))
+    lo = rate * math.exp(-math.hypot(math.log(rate / low), z)) if low > 0 else 0.0
+    return float(lo), float(min(rate * math.exp(math.hypot(math.log(high / rate), z)), 1.0))
+
+
+def with_calibration_noise(threshold: Threshold, sd: float, confidence: float = 0.95) -> Threshold:
+    """``threshold`` with its held-out interval widened by τ's calibration noise ``sd`` (the standard deviation of the
+    log false-collision rate at τ across random re-splits of the real images, `split_check`): the interval `holds`
+    compares α with. The Poisson interval of the held-out count is kept as it is (``heldout_low``/``high``)."""
+    lo, hi = _widen(threshold.heldout_rate, threshold.heldout_low, threshold.heldout_high, sd, confidence)
+    return dataclasses.replace(threshold, calibration_sd=float(sd), check_low=lo, check_high=hi)
+
+
 def split_check(features: np.ndarray, n_calibration: int, alpha: float, s: int, tail_pairs: int = 0,
                 n_splits: int = 200, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
     """The calibration itself checked on held-out data: ``n_splits`` random splits of a pool of real images
@@ -351,9 +380,15 @@ def split_check(features: np.ndarray, n_calibration: int, alpha: float, s: int, 
     its side, and the pool's closest pairs hold every pair that matters as long as the calibration side has its
     ``max(tail_pairs, ⌊expected⌋) + 1`` closest among them (a split that has not is dropped: ``complete`` False).
 
+    τ's own noise: ``outside_rate`` is the rate at a split's τ among all the pool's pairs that do not lie within its
+    calibration side (the held-out pairs and the pairs across), and ``calibration_sd`` (one value, on every row) the
+    standard deviation of its log over the splits — how far τ's rate wanders from split to split; it includes some
+    of those pairs' own count noise, so it errs wide.
+
     Returns one row per split: ``tau``, ``tail_exponent``, ``heldout_below``, ``rate``, ``low``, ``high`` (the exact
-    Poisson interval of `heldout_rate`), ``within`` (rate in ``[α/2, 2α]``), ``covers`` (``low ≤ α ≤ high``),
-    ``complete``.
+    Poisson interval of `heldout_rate`), ``check_low``/``check_high`` (that interval widened by ``calibration_sd``,
+    `with_calibration_noise`), ``within`` (rate in ``[α/2, 2α]``), ``covers`` (the widened interval holds α),
+    ``covers_poisson`` (the Poisson one does), ``outside_rate``, ``calibration_sd``, ``complete``.
     """
     from scipy.stats import chi2
 
@@ -372,21 +407,31 @@ def split_check(features: np.ndarray, n_calibration: int, alpha: float, s: int, 
     for _ in range(int(n_splits)):
         side = np.ones(n, dtype=bool)
         side[rng.permutation(n)[:n_calibration]] = False          # False: calibration, True: held out
-        va = v[~side[i] & ~side[j]]
-        vb = v[side[i] & side[j]]
+        in_cal = ~side[i] & ~side[j]
+        va = v[in_cal]
         if len(va) < need:
             rows.append(dict(tau=math.nan, tail_exponent=math.nan, heldout_below=-1, rate=math.nan, low=math.nan,
-                             high=math.nan, within=False, covers=False, complete=False))
+                             high=math.nan, outside_rate=math.nan, complete=False))
             continue
         tau, exponent = tail_threshold(va, expected, int(tail_pairs))
-        m = int(np.sum(vb < tau))
+        m = int(np.sum(side[i] & side[j] & (v < tau)))
         lo = 0.0 if m == 0 else chi2.ppf(a / 2, 2 * m) / 2
         hi = chi2.ppf(1 - a / 2, 2 * m + 2) / 2
         rate, low, high = (float(batch_rate(min(c / _pairs(n_held), 1.0), s)) for c in (m, lo, hi))
+        outside = float(batch_rate(np.sum(~in_cal & (v < tau)) / (_pairs(n) - _pairs(n_calibration)), s))
         rows.append(dict(tau=tau, tail_exponent=exponent, heldout_below=m, rate=rate, low=low, high=high,
-                         within=bool(alpha / 2 <= rate <= 2 * alpha), covers=bool(low <= alpha <= high),
-                         complete=True))
-    return pd.DataFrame(rows)
+                         outside_rate=outside, complete=True))
+    out = pd.DataFrame(rows)
+    ok = out.complete & (out.outside_rate > 0)
+    sd = float(np.std(np.log(out.outside_rate[ok]), ddof=1)) if ok.sum() > 2 else math.nan
+    widened = [_widen(r.rate, r.low, r.high, sd, confidence) if r.complete else (math.nan, math.nan)
+               for r in out.itertuples()]
+    out["check_low"], out["check_high"] = [w[0] for w in widened], [w[1] for w in widened]
+    out["within"] = out.complete & (out.rate >= alpha / 2) & (out.rate <= 2 * alpha)
+    out["covers"] = out.complete & (out.check_low <= alpha) & (alpha <= out.check_high)
+    out["covers_poisson"] = out.complete & (out.low <= alpha) & (alpha <= out.high)
+    out["calibration_sd"] = sd
+    return out
 
 
 def _wilson(c: np.ndarray, n: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -664,6 +709,8 @@ def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldo
         splits = split_check(real, len(calibration), params["alpha"], sizes[-1], tail, params.get("split_check", 0),
                              params["confidence"], seed + 5) if params.get("split_check") else None
         del real
+        if splits is not None:
+            thr = with_calibration_noise(thr, float(splits.calibration_sd.iloc[0]), params["confidence"])
         ds = pairwise_distances(distance_features(samples, metric))
         dr = pairwise_distances(distance_features(reference, metric))
         res = birthday_paradox_test(ds, dr, thr, sizes, n_batches=params["n_batches"],
@@ -676,7 +723,7 @@ def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldo
         frames[f"{key}/pairs"] = res.pairs
         if splits is not None:
             frames[f"{key}/splits"] = splits
-        done = splits[splits.complete] if splits is not None else pd.DataFrame(columns=["rate", "within", "covers"])
+        done = splits[splits.complete] if splits is not None else pd.DataFrame(columns=["rate", "within", "covers", "covers_poisson"])
         tree.setdefault(key, {})["pair_images"] = pair_images(u8, res.pairs.i.to_numpy(), res.pairs.j.to_numpy())
         tree[key]["threshold"] = np.array([float(getattr(thr, f)) for f in THRESHOLD_FIELDS], dtype=np.float64)
         for pool, est in res.estimates.items():
@@ -692,6 +739,9 @@ def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldo
                          "tail_pairs": thr.tail_pairs, "tail_exponent": thr.tail_exponent,
                          "n_splits": len(done), "split_within": float(done.within.mean()) if len(done) else math.nan,
                          "split_covers": float(done.covers.mean()) if len(done) else math.nan,
+                         "split_covers_poisson": float(done.covers_poisson.mean()) if len(done) else math.nan,
+                         "calibration_sd": thr.calibration_sd, "alpha_check_low": thr.check_low,
+                         "alpha_check_high": thr.check_high,
                          "split_rate_median": float(done.rate.median()) if len(done) else math.nan,
                          "split_rate_p10": float(done.rate.quantile(0.1)) if len(done) else math.nan,
                          "split_rate_p90": float(done.rate.quantile(0.9)) if len(done) else math.nan,

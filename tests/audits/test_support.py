@@ -1,5 +1,6 @@
 """ganaudit.audits.support: the birthday-paradox support estimate on distributions of known support."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -237,4 +238,23 @@ def test_split_check_repeats_the_calibration_on_each_split():
         assert splits.tau[r] == pytest.approx(thr.tau, rel=1e-12) and splits.heldout_below[r] == thr.heldout_below
         assert splits.rate[r] == pytest.approx(thr.heldout_rate) and splits.low[r] == pytest.approx(thr.heldout_low)
     assert splits.within.mean() >= 0.7 and 0.03 < splits.rate.median() < 0.08
-    assert (splits.covers == ((splits.low <= 0.05) & (0.05 <= splits.high))).all()
+    assert (splits.covers_poisson == ((splits.low <= 0.05) & (0.05 <= splits.high))).all()
+    sd = splits.calibration_sd.iloc[0]
+    assert sd == pytest.approx(np.std(np.log(splits.outside_rate), ddof=1)) and 0 < sd < 1
+    assert (splits.check_low <= splits.low).all() and (splits.check_high >= splits.high).all()   # wider, never narrower
+    assert (splits.covers == ((splits.check_low <= 0.05) & (0.05 <= splits.check_high))).all()
+    assert splits.covers.mean() >= splits.covers_poisson.mean()
+
+
+def test_calibration_noise_widens_the_interval_alpha_is_judged_by():
+    thr = support.Threshold(0.01, 0.05, 60, 0.05, 10, 10.0, 1000, heldout_rate=0.02, heldout_low=0.01,
+                            heldout_high=0.04, heldout_below=4, n_heldout=1000)
+    assert not thr.holds                                                  # α = 0.05 outside [0.01, 0.04]
+    wide = support.with_calibration_noise(thr, 0.5)
+    z = 1.959964 * 0.5
+    assert wide.check_high == pytest.approx(0.02 * np.exp(np.hypot(np.log(2), z)), rel=1e-5) and wide.holds
+    assert wide.check_low == pytest.approx(0.02 * np.exp(-np.hypot(np.log(2), z)), rel=1e-5)
+    assert support.with_calibration_noise(thr, 0.0).check_high == pytest.approx(0.04) and not \
+        support.with_calibration_noise(thr, 0.0).holds
+    zero = support.with_calibration_noise(dataclasses.replace(thr, heldout_rate=0.0, heldout_low=0.0), 0.5)
+    assert zero.check_low == 0.0 and zero.check_high == pytest.approx(0.04 * np.exp(z), rel=1e-5)
