@@ -58,6 +58,10 @@ def main() -> None:
             feat = (lambda x: distance_features(x)) if metric is None else (lambda x: metric.embed(x).numpy())  # noqa: E731
             thr = support.calibrate_threshold(feat(cal), p["alpha"], sizes[-1], int(p.get("tail_pairs", 0)))
             held_thr = support.heldout_rate(thr, feat(held), 2000, p["confidence"], seed)
+            if p.get("split_check"):                       # τ's own calibration noise, as the run measures it
+                sp = support.split_check(feat(torch.cat([cal, held])), len(cal), p["alpha"], sizes[-1],
+                                         int(p.get("tail_pairs", 0)), p["split_check"], p["confidence"], seed + 5)
+                held_thr = support.with_calibration_noise(held_thr, float(sp.calibration_sd.iloc[0]), p["confidence"])
             test_thr = support.heldout_rate(thr, feat(T), 2000, p["confidence"], seed)
             bt = support.birthday_paradox_test(pairwise_distances(distance_features(pool, metric)),
                                                pairwise_distances(distance_features(ref, metric)), held_thr, sizes,
@@ -69,6 +73,8 @@ def main() -> None:
                          f"rate, {held_thr.n_heldout} held-out train [95 %]":
                              f"{held_thr.heldout_rate:.3f} [{held_thr.heldout_low:.3f}, {held_thr.heldout_high:.3f}]",
                          "rate, held-out batches": held_thr.heldout_batches,
+                         "with τ's noise": f"[{held_thr.check_low:.3f}, {held_thr.check_high:.3f}]",
+                         "α holds": held_thr.holds,
                          f"rate, all {len(T)} test [95 %]":
                              f"{test_thr.heldout_rate:.3f} [{test_thr.heldout_low:.3f}, {test_thr.heldout_high:.3f}]",
                          "samples K̂ [95 %]": f"{s.k_hat:.3g} [{s.k_low:.3g}, {s.k_high:.3g}]",
