@@ -13,8 +13,10 @@ Each check has a known answer or held-out data, so a row can fail:
 * **memorisation under the null** (`memorisation_null`): the samples replaced by held-out real images (random
   halves of the run's test images, the other half the reference); the share of p-values below the verdict's level
   `ganaudit.findings.MEMORISATION_P` against that level, and a Kolmogorov–Smirnov test of their uniformity.
-* **typicality false positives** (`typicality_rows`): the GAN's own held-out samples found atypical, against
-  ``1 − confidence`` of the ε bootstrap.
+* **typicality false positives** (`typicality_rows`): the model's own samples found atypical, against
+  ``1 − confidence`` of the ε bootstrap: over random re-splits of its calibration and held-out samples
+  (`ganaudit.density.typicality.null_false_positives`; the subsets of one held-out group overlap too much to count
+  as trials), or, without them, over the run's subsets.
 * **AIS error bar** (`errorbar_coverage`): a group's error bar is the largest change of its ``k`` re-estimated
   images; leave one out, and the bar of the other ``k − 1`` must hold the left-out image's change — for exchangeable
   images with probability ``(k − 1)/k``.
@@ -133,6 +135,15 @@ def typicality_rows(table2: pd.DataFrame, confidence: float, trials: int) -> lis
     gen = table2[table2.group == "generated"]
     for r in gen.itertuples():
         if not np.isfinite(r.fraction_typical):
+            continue
+        splits = int(getattr(r, "null_splits", 0) or 0) if np.isfinite(getattr(r, "null_splits", np.nan)) else 0
+        if splits:       # independent-enough trials: random re-splits of the model's own samples
+            misses = int(round(r.false_positive_rate * splits))
+            lo, hi = wilson(misses, splits, 0.95)
+            rows.append(_row("typicality: false-positive rate", r.model,
+                             f"own samples, {splits} random calibration/held-out re-splits, N = {int(r.n)} (the run's "
+                             f"held-out subsets: {1 - r.fraction_typical:.2f} atypical)",
+                             1 - confidence, misses / splits, lo, hi, splits))
             continue
         misses = int(round((1 - r.fraction_typical) * trials))
         lo, hi = wilson(misses, trials, 0.95)

@@ -21,8 +21,13 @@ def main(ais_paths: list[str], out_path: str, params: dict) -> None:
                          "(add it to ais.groups)")
     calib = lls.pop("generated_calibration")
     t = params["typicality"]
+    seed = runtime.seed_for(params["seed"], "typicality")
     df = typicality.typicality_table(calib, lls, sizes=t["sizes"], n_trials=t["trials"], confidence=t["confidence"],
-                                     n_bootstrap=t["n_bootstrap"], seed=runtime.seed_for(params["seed"], "typicality"))
+                                     n_bootstrap=t["n_bootstrap"], seed=seed, entropy_error=t["entropy_error"])
+    if t["null_splits"] and len(lls.get("generated", [])):
+        null = typicality.null_false_positives(calib, lls["generated"], t["sizes"], t["confidence"], t["n_bootstrap"],
+                                               t["null_splits"], seed, t["entropy_error"])
+        df = df.merge(null, on="n", how="left")
     df.insert(0, "model", Path(out_path).stem)
     df["n_calibration"] = len(calib)
     df.to_csv(out_path, index=False)

@@ -82,3 +82,13 @@ def test_support_rows_of_the_resampled_splits():
     assert len(good) == 2 and good[1]["n"] == 200 and good[1]["nominal"] == 0.95 and good[1]["holds"]
     assert "within [α/2, 2α] on 90%" in good[1]["what"] and not bad[1]["holds"]
     assert len(calibration.support_rows(pd.DataFrame([{**base, "n_splits": 0, "split_covers": np.nan}]))) == 1
+
+
+def test_typicality_rows_count_the_resampled_splits_not_the_overlapping_subsets():
+    t2 = pd.DataFrame({"model": "gan", "group": "generated", "n": [10, 75], "fraction_typical": [0.95, 0.0],
+                       "false_positive_rate": [0.06, 0.2], "null_splits": [200, 200]})
+    low, high = calibration.typicality_rows(t2, 0.95, 100)
+    assert (low["n"], low["achieved"], low["holds"]) == (200, 0.06, True)
+    assert (high["achieved"], high["holds"]) == (0.2, False) and "the run's held-out subsets: 1.00 atypical" in high["what"]
+    (old,) = calibration.typicality_rows(t2.drop(columns=["false_positive_rate", "null_splits"]).iloc[:1], 0.95, 100)
+    assert old["n"] == 100 and old["what"] == "own held-out samples, N = 10"

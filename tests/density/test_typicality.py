@@ -106,3 +106,29 @@ def test_typical_fraction_replacement_rule_and_errors():
     assert math.isnan(typicality.typical_fraction([], h, eps, 10))
     with pytest.raises(ValueError, match="non-finite"):
         typicality.typical_fraction([-2.0, np.nan], h, eps, 1)
+
+
+def test_bootstrap_epsilon_with_the_entropy_error_matches_normal_theory(gaussian):
+    """With Ĥ the mean of M calibration values, |mean_n + Ĥ| has variance σ²(1/n + 1/M): ε ≈ 1.96 σ √(1/n + 1/M)."""
+    calibration, _, _ = gaussian
+    cal = calibration[:120]
+    sigma = math.sqrt(D / 2)
+    for n in (10, 75):
+        eps = typicality.bootstrap_epsilon(cal, n, 0.95, n_bootstrap=4000, rng=0, entropy_error=True)
+        assert eps == pytest.approx(1.96 * sigma * math.sqrt(1 / n + 1 / 120), rel=0.12)
+    with pytest.raises(ValueError, match="entropy_error resamples"):
+        typicality.bootstrap_epsilon(cal, 10, entropy=0.0, entropy_error=True)
+
+
+def test_null_false_positives_is_nominal_only_with_the_entropy_error(gaussian):
+    """120 calibration and 80 held-out samples of the model, as the default run has: the paper's ε (Ĥ taken as
+    exact) finds the model's own 75-sets atypical far more often than 5 %; with Ĥ's error in ε, about 5 %."""
+    calibration, generated, _ = gaussian
+    kw = dict(sizes=[10, 75], confidence=0.95, n_bootstrap=300, n_splits=300, seed=3)
+    paper = typicality.null_false_positives(calibration[:120], generated[:80], **kw)
+    fixed = typicality.null_false_positives(calibration[:120], generated[:80], entropy_error=True, **kw)
+    assert list(paper.columns) == ["n", "false_positive_rate", "null_splits"] and (paper.null_splits == 300).all()
+    rate = dict(zip(paper.n, paper.false_positive_rate)), dict(zip(fixed.n, fixed.false_positive_rate))
+    assert rate[0][75] > 0.09                                # theory: P(|Z| > 1.96 / √(1 + 75/120 · …)) ≈ 0.12
+    assert rate[1][75] < 0.09 and rate[1][10] < 0.09         # nominal 0.05 (300 splits: ± 0.025)
+    assert rate[0][75] > rate[1][75]
