@@ -134,7 +134,7 @@ def main() -> None:
                         cache.rows(space, g, np.arange(a, a + n))
 
                 what = " + ".join(f"{k} {n}" for k, (_, _, n) in spans.items())
-                rows.append({"step": f"metrics, {space}: {what} (per model; {models} models)",
+                rows.append({"step": f"metrics, {space}: {what} ({models} models, one job each)",
                              "embed_s": _median(embed_metrics, args.repeats) * models,
                              "read_s": _median(read_metrics, args.repeats) * models})
     out = pd.DataFrame(rows)
