@@ -172,6 +172,7 @@ def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
             "test": to_model_scale(test.images) if test is not None else None}
     labels = {"samples": sample_labels, "train": train.labels if train is not None else None,
               "test": test.labels if test is not None else None}
+
     def cached(space: str, split: str, rows: np.ndarray) -> np.ndarray | None:   # the run's cache of its real images
         return inputs.real_features(space, split, rows, perceptual) if inputs.has_real_features(space) else None
 
