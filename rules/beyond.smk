@@ -15,6 +15,7 @@ AUDIT_INPUTS = {
     "train": lambda: data_file("train") if HAS_TRAIN else [],
     "test": lambda: data_file("test") if HAS_TRAIN else [],
     "classifier": lambda: "results/classifier/classifier.pt" if HAS_CLASSIFIER else [],
+    "features": lambda: "results/features/real.h5" if REAL_SPACES else [],  # rules/features.smk
 }
 
 for _audit in AUDITS.values():

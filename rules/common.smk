@@ -14,8 +14,8 @@ from snakemake.utils import validate
 from ganaudit.workflow.plan import (ais_groups, ais_n_images, ais_params, ais_setting, beyond_params,
                                     beyond_plan, check_config, findings_stamp, front_page, group_names, group_params,
                                     inlier_group, inlier_label, inversion_groups, inversion_params,
-                                    latent_sweep_models, model_spec, normalise_config, paper_plan, sample_models,
-                                    scored_groups)
+                                    latent_sweep_models, model_spec, normalise_config, paper_plan, real_feature_spaces,
+                                    sample_models, scored_groups)
 from ganaudit.workflow.imports import library_files
 from ganaudit.audits.registry import AUDITS, audited_models, config_value, module_file
 from ganaudit.findings import MEMORISATION_P
@@ -66,6 +66,8 @@ BEYOND_RUN = [t for t, why in BEYOND.items() if why is None]
 BEYOND_TABLES = {name: audit.table_names for name, audit in AUDITS.items()}
 AUDIT_MODELS = {name: audited_models(audit, config["models"]) for name, audit in AUDITS.items()}  # GANs, or all
 HAS_CLASSIFIER = HAS_TRAIN and config["classifier"]["enabled"]
+# the spaces the run's real images are embedded in once (rules/features.smk), for the audits that read them
+REAL_SPACES = real_feature_spaces(config)
 # the latent-size sweep: models of one kind at several latent sizes, their training and generated inversions
 SWEEP = latent_sweep_models(config)
 SWEEP_MODELS = [m for ms in SWEEP.values() for m in ms]

@@ -84,12 +84,23 @@ def write(path: str | os.PathLike, data: Mapping[str, Any], attrs: Mapping[str, 
     HDF5 groups by path (e.g. ``{"groups/train": {"source": "mnist"}}``).
     """
     path = Path(path)
-    with atomic(path) as tmp, h5py.File(tmp, "w") as f:
+    with writing(path, attrs, group_attrs) as f:
         for name, arr in _flatten(data).items():
             if arr.dtype.kind == "U":
                 f.create_dataset(name, data=arr.astype(h5py.string_dtype()))
             else:
                 f.create_dataset(name, data=arr)
+    return path
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike, attrs: Mapping[str, Any] | None = None,
+            group_attrs: Mapping[str, Mapping[str, Any]] | None = None) -> Iterator[h5py.File]:
+    """`write` for data too large to hold at once: an open HDF5 file to fill in pieces (datasets created, then
+    written a block of rows at a time), which replaces ``path`` atomically, with ``attrs``, ``group_attrs`` and
+    ``complete = True``, when the block ends without error (nothing is left behind when it raises)."""
+    with atomic(path) as tmp, h5py.File(tmp, "w") as f:
+        yield f
         for gpath, gattrs in (group_attrs or {}).items():
             grp = f.require_group(gpath)
             for k, v in gattrs.items():
@@ -97,7 +108,6 @@ def write(path: str | os.PathLike, data: Mapping[str, Any], attrs: Mapping[str, 
         for k, v in (attrs or {}).items():
             f.attrs[k] = _attr(v)
         f.attrs["complete"] = True
-    return path
 
 
 @contextlib.contextmanager

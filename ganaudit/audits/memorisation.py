@@ -18,7 +18,7 @@ shifts, so a "not memorised" verdict is only as good as the distance; look at th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -210,7 +210,18 @@ def _embed_chunks(images: Tensor, perceptual: Perceptual, chunk: int = 1000) -> 
         yield perceptual.embed(images[i:i + chunk]).cpu().numpy()
 
 
-def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual: Perceptual, params: Mapping[str, Any]
+def _counted(chunks: Iterable[np.ndarray], n: int) -> Iterator[np.ndarray]:
+    """``chunks``, checked to hold ``n`` rows in all (the training images searched)."""
+    seen = 0
+    for c in chunks:
+        seen += len(c)
+        yield c
+    if seen != n:
+        raise ValueError(f"train_features holds {seen} rows; {n} training images are searched")
+
+
+def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual: Perceptual, params: Mapping[str, Any],
+                       test_features: np.ndarray | None = None, train_features: Iterable[np.ndarray] | None = None
                        ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame]:
     """The pipeline's memorisation stage: each sample's nearest training image against the test images'
     (`memorisation_from_neighbours`), under L2 and ``perceptual``.
@@ -220,6 +231,10 @@ def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual:
         params: ``beyond.memorisation``: ``max_train_perceptual`` caps the training images searched under the
             perceptual distance (the first ones; their embedding is streamed in chunks of 1000, never held at
             once); ``quantile`` and ``n_pairs`` as in `memorisation`.
+        test_features, train_features: the test images' and the searched training images' features under
+            ``perceptual``, already computed (the run's cache, `ganaudit.audits.real_features`): ``[Nt, F]``, and
+            the first ``max_train_perceptual`` training images' as ``[n, F]`` chunks in order (as `nearest_in_chunks`
+            takes them); None: embedded here.
 
     Returns:
         ``(tree, group_attrs, table)``: per distance key ``distances`` (group ∈ {samples, test}, index,
@@ -242,8 +257,12 @@ def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual:
             name = "L2"
             del fr
         else:
-            fs, ft = perceptual.embed(samples).cpu().numpy(), perceptual.embed(test).cpu().numpy()
-            (s_d, s_i), (t_d, t_i) = nearest_in_chunks([fs, ft], _embed_chunks(train_p, perceptual))
+            fs = perceptual.embed(samples).cpu().numpy()
+            ft = perceptual.embed(test).cpu().numpy() if test_features is None else test_features
+            if len(ft) != len(test):
+                raise ValueError(f"test_features has {len(ft)} rows; there are {len(test)} test images")
+            chunks = _embed_chunks(train_p, perceptual) if train_features is None else train_features
+            (s_d, s_i), (t_d, t_i) = nearest_in_chunks([fs, ft], _counted(chunks, len(train_p)))
             name = perceptual.name
         del fs, ft
         res = memorisation_from_neighbours(s_d, s_i, t_d, t_i, len(searched[key]), name, params["quantile"],
@@ -265,7 +284,7 @@ def memorisation_audit(samples: Tensor, test: Tensor, train: Tensor, perceptual:
 def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     """The memorisation audit of one model (registry entry ``memorisation``): each sample's nearest training image
     against the test images' nearest training images, under L2 and the run's perceptual distance
-    (`memorisation_audit`)."""
+    (`memorisation_audit`); the real images' perceptual features come from the run's cache when it has one."""
     from ganaudit.data.images import to_model_scale
     from ganaudit.manifold.distances import perceptual_from_config
 
@@ -274,8 +293,14 @@ def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     test = inputs.group("test", p["n_test"])
     pool = inputs.pool(p["n_samples"], inputs.seed, train.labels)
     perceptual = perceptual_from_config(params["perceptual"], inputs.device)
+    cap = p.get("max_train_perceptual")
+    n_searched = len(train.images) if cap is None else min(int(cap), len(train.images))
+    test_f = inputs.real_features("perceptual", "test", np.arange(len(test.images)), perceptual)
+    train_f = None if test_f is None else (    # from the run's cache, a chunk at a time as when embedded here
+        inputs.real_features("perceptual", "train", np.arange(a, min(a + 1000, n_searched)))
+        for a in range(0, n_searched, 1000))
     tree, group_attrs, table = memorisation_audit(pool.images.float(), to_model_scale(test.images),
-                                                  to_model_scale(train.images), perceptual, p)
+                                                  to_model_scale(train.images), perceptual, p, test_f, train_f)
     return StageOutput(tree, group_attrs, attrs=dict(perceptual_metric=perceptual.name,
                                                      perceptual_backend=perceptual.backend),
                        log=table.T.to_string())

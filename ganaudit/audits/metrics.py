@@ -44,7 +44,9 @@ def _skipped(keys: Sequence[str], space: str, reason: str, who: str = "model") -
 
 def metrics_audit(sets: Mapping[str, Tensor | None], labels: Mapping[str, np.ndarray | None],
                   functions: Mapping[str, Callable[[Tensor], np.ndarray]], params: Mapping[str, Any], seed: int,
-                  skipped_spaces: Mapping[str, str] | None = None, references: bool = True) -> tuple[pd.DataFrame, list[str]]:
+                  skipped_spaces: Mapping[str, str] | None = None, references: bool = True,
+                  real_features: Callable[[str, str, np.ndarray], np.ndarray | None] | None = None
+                  ) -> tuple[pd.DataFrame, list[str]]:
     """Every metric of `ganaudit.metrics.registry.METRICS` in every feature space of ``functions``, for the model's
     samples and (``references``) the memorising and fresh-data references.
 
@@ -56,6 +58,10 @@ def metrics_audit(sets: Mapping[str, Tensor | None], labels: Mapping[str, np.nda
         functions: ``{feature space: images → features}`` (`ganaudit.metrics.features.feature_function`).
         params: ``beyond.metrics`` (``n_samples``, ``n_test``, ``n_perceptual`` and the metrics' settings).
         skipped_spaces: ``{feature space: why it is not computed}``, written as rows and notes.
+        real_features: ``(space, split, rows) → features [len(rows), F]``, or None for a space it lacks: the real
+            images' features already computed (the run's cache, `ganaudit.audits.real_features`), rows of the
+            ``train``/``test`` data groups (``sets["train"]`` and ``sets["test"]`` are their first images); the
+            sets it gives are not embedded here. None: every set is embedded here.
 
     Returns:
         ``(table, notes)``: columns `COLUMNS`, one row per (samples, metric, feature space, class).
@@ -90,7 +96,15 @@ def metrics_audit(sets: Mapping[str, Tensor | None], labels: Mapping[str, np.nda
                 who["fresh"] = {"samples": "fresh"}
                 lab["fresh"] = (None if labels.get("test") is None
                                 else np.asarray(labels["test"])[n_test:n_test + n_samples][:cap])
-        cache = FeatureCache({space: fn}, images, subsets)
+        known = {}
+        if real_features is not None:   # rows of the data groups: train[:cap], test[:n_test][:cap], the next ones
+            starts = {"train": ("train", 0), "test": ("test", 0), "fresh": ("test", n_test)}
+            for name, (split, start) in starts.items():
+                if name in images:
+                    f = real_features(space, split, np.arange(start, start + len(images[name])))
+                    if f is not None:
+                        known[space, name] = f
+        cache = FeatureCache({space: fn}, images, subsets, known=known)
         for name, view in who.items():
             got, why = compute_metrics(cache.view(**view), [space], params, seed, available, lab[name])
             rows += [{"samples": name, **r} for r in got]
@@ -125,7 +139,8 @@ def ppl_rows(generator: Any, perceptual: Any, params: Mapping[str, Any], seed: i
 def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     """The metrics audit of one model (registry entry ``metrics``): `metrics_audit` on the model's sample pool and
     the run's training and test images in the feature spaces of ``beyond.metrics.spaces`` (a space whose network
-    the run lacks is skipped, with the reason), and `ppl_rows`."""
+    the run lacks is skipped, with the reason), and `ppl_rows`. The real images' features come from the run's cache
+    in the spaces it holds."""
     import torch
 
     from ganaudit.data.images import to_model_scale
@@ -157,8 +172,12 @@ def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
             "test": to_model_scale(test.images) if test is not None else None}
     labels = {"samples": sample_labels, "train": train.labels if train is not None else None,
               "test": test.labels if test is not None else None}
+
+    def cached(space: str, split: str, rows: np.ndarray) -> np.ndarray | None:   # the run's cache of its real images
+        return inputs.real_features(space, split, rows, perceptual) if inputs.has_real_features(space) else None
+
     with torch.no_grad():
-        table, notes = metrics_audit(sets, labels, functions, p, inputs.seed, skipped, bool(p["references"]))
+        table, notes = metrics_audit(sets, labels, functions, p, inputs.seed, skipped, bool(p["references"]), cached)
     table = pd.concat([table, pd.DataFrame(ppl_rows(G, perceptual, p, inputs.seed), columns=COLUMNS)],
                       ignore_index=True)
     if train is None:

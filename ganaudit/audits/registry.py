@@ -11,8 +11,10 @@ tables) imports no audit. Each entry names:
 * ``figure``: ``(figure name, label)`` of its per-model figure (`rules/figures.smk`), or None;
 * ``needs_train``: whether it needs the run's training images (without them it is skipped, with the reason);
 * ``seed_offset``: its stream of random numbers (`ganaudit.workflow.runtime.seed_for`);
-* ``inputs``: which of ``generator``, ``train``, ``test``, ``classifier`` its rule reads (a rule that reads the
-  ``generator`` reads a model's stored ``samples`` instead when the model is given as samples);
+* ``inputs``: which of ``generator``, ``train``, ``test``, ``classifier``, ``features`` its rule reads (a rule that
+  reads the ``generator`` reads a model's stored ``samples`` instead when the model is given as samples;
+  ``features`` is the run's real images embedded once, ``results/features/real.h5``, rule ``real_features``:
+  `ganaudit.audits.real_features`, read through `ganaudit.audits.stage.StageInputs.real_features`);
 * ``config``: the further config values its params carry, ``{param name: dotted config key}`` (its own section
   ``beyond.<name>`` always comes as ``params[<name>]``);
 * ``gpu``: whether its job asks for a GPU on a GPU run (its memory and runtime then grow with each retry), and its
@@ -57,12 +59,12 @@ AUDITS: dict[str, Audit] = {a.name: a for a in (
                                 "and of held-out real images, with its interval; τ set on other real images and its "
                                 "false-collision rate measured on further held-out ones"),),
           "ganaudit.findings:support_finding", ("support_collisions", "birthday paradox"),
-          needs_train=True, seed_offset=8_000_009, inputs=("generator", "train", "test"),
+          needs_train=True, seed_offset=8_000_009, inputs=("generator", "train", "test", "features"),
           config={"perceptual": "perceptual", "seed": "seed", "device": "device"}, mem_mb=8000),
     Audit("memorisation", "ganaudit.audits.memorisation:stage",
           (("memorisation", "table", "Memorisation: nearest-training distances of samples vs test images"),),
           "ganaudit.findings:memorisation_finding", ("memorisation_distances", "memorisation"),
-          needs_train=True, seed_offset=9_000_011, inputs=("generator", "train", "test"),
+          needs_train=True, seed_offset=9_000_011, inputs=("generator", "train", "test", "features"),
           config={"perceptual": "perceptual", "seed": "seed", "device": "device"}),
     Audit("coverage", "ganaudit.audits.coverage:stage",
           (("coverage", "table", "Mode coverage: label histogram of samples (classifier predictions) vs the test "
@@ -85,7 +87,7 @@ AUDITS: dict[str, Audit] = {a.name: a for a in (
                                 "for each model and two references: training images (a memorising generator) and "
                                 "held-out images (fresh data)"),),
           "ganaudit.findings:metrics_finding", ("metrics_summary", "metrics"),
-          needs_train=False, seed_offset=12_000_037, inputs=("generator", "train", "test", "classifier"),
+          needs_train=False, seed_offset=12_000_037, inputs=("generator", "train", "test", "classifier", "features"),
           config={"perceptual": "perceptual", "seed": "seed", "device": "device"}, mem_mb=4000, runtime=20,
           models="all"),
 )}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+    from ganaudit.audits.real_features import RealFeatures
     from ganaudit.models.base import Generator, Samples
     from ganaudit.models.samples import StoredSamples
 
@@ -32,7 +33,8 @@ class StageOutput:
 class StageInputs:
     """The inputs of one audit of one model, loaded when a stage asks for them: ``paths`` holds the rule's
     ``generator`` (or, for a model given as stored samples, ``samples``: the ``import_samples`` artifact), ``train``,
-    ``test`` and ``classifier`` files (absent or None: the run has none), ``seed`` the audit's own stream
+    ``test``, ``classifier`` and ``features`` files (absent or None: the run has none; ``features`` holds the run's
+    real images embedded once, `ganaudit.audits.real_features`, read through `real_features`), ``seed`` the audit's own stream
     (`ganaudit.workflow.runtime.seed_for`), ``device`` where torch runs. Stages draw the model's images through
     `pool`, which serves a generator and stored samples alike."""
 
@@ -41,6 +43,7 @@ class StageInputs:
     device: Any = "cpu"
     _generator: Any = field(default=None, init=False, repr=False)
     _stored: Any = field(default=None, init=False, repr=False)
+    _features: Any = field(default=None, init=False, repr=False)
 
     def has(self, name: str) -> bool:
         return bool(self.paths.get(name))
@@ -118,3 +121,32 @@ class StageInputs:
         from ganaudit.models import registry
 
         return registry.load_generator(self.paths["classifier"])
+
+    def features(self) -> RealFeatures | None:
+        """The cache of the run's real images' features (`ganaudit.audits.real_features.RealFeatures`), opened once,
+        or None when the run has none."""
+        if not self.has("features"):
+            return None
+        if self._features is None:
+            from ganaudit.audits.real_features import RealFeatures
+
+            self._features = RealFeatures(str(self.paths["features"]))
+        return self._features
+
+    def has_real_features(self, space: str) -> bool:
+        """Whether the run's cache holds the real images' features in ``space``."""
+        cache = self.features()
+        return cache is not None and space in cache.spaces
+
+    def real_features(self, space: str, split: str, rows: Any = None, perceptual: Any = None) -> np.ndarray | None:
+        """Features float32 ``[len(rows), F]`` of the real images ``rows`` (in that order; all when None) of data group
+        ``split`` (``train``/``test``) in ``space``, read from the cache; None when the run has no cache (the stage
+        then embeds the images itself). A space or split the cache lacks is a one-line error naming the file and
+        key; with ``perceptual`` (`ganaudit.manifold.distances.Perceptual`), so is a cache embedded under another
+        perceptual distance."""
+        cache = self.features()
+        if cache is None:
+            return None
+        if perceptual is not None and space == "perceptual":
+            cache.check_perceptual(perceptual.name, perceptual.backend)
+        return cache.rows(space, split, rows)

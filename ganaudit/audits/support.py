@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,8 +63,8 @@ if TYPE_CHECKING:
 __all__ = ["batch_min_distances", "pair_tail", "Threshold", "MIN_CALIBRATION_PAIRS", "tail_threshold",
            "calibrate_threshold", "split_check", "with_calibration_noise",
            "batch_rate", "heldout_rate", "collision_curve", "collision_probability", "SupportEstimate", "fit_support",
-           "BirthdayResult", "POOLS", "birthday_paradox_test", "support_audit", "real_pools", "THRESHOLD_FIELDS",
-           "stage"]
+           "BirthdayResult", "POOLS", "birthday_paradox_test", "support_audit", "real_pools", "real_pool_rows",
+           "THRESHOLD_FIELDS", "stage"]
 
 _K_GRID = np.geomspace(1.0, 1e13, 4001)  # support sizes searched (ratio 1.0075 between neighbours)
 
@@ -663,8 +663,20 @@ def _features(x: Tensor, metric: Perceptual | None) -> np.ndarray:
     return metric.embed(x).float().cpu().numpy()
 
 
+def _real(x: Tensor, metric: Perceptual | None, cached: Callable[[str], np.ndarray] | None, pool: str
+          ) -> np.ndarray:
+    """A real pool's features: from the cache when given (checked against the pool's size), else `_features`."""
+    if cached is None:
+        return _features(x, metric)
+    f = cached(pool)
+    if len(f) != len(x):
+        raise ValueError(f"real_features({pool!r}) gave {len(f)} rows; the {pool} pool has {len(x)} images")
+    return f
+
+
 def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldout: Tensor, perceptual: Perceptual,
-                  params: Mapping[str, Any], seed: int, reference_name: str = "test images"
+                  params: Mapping[str, Any], seed: int, reference_name: str = "test images",
+                  real_features: Callable[[str], np.ndarray] | None = None
                   ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], pd.DataFrame]:
     """The pipeline's support stage: `birthday_paradox_test` under L2 and ``perceptual``.
 
@@ -678,6 +690,11 @@ def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldo
         params: ``beyond.support`` (sizes, alpha, n_batches, confidence, n_bootstrap, n_pairs; tail_pairs for
             `calibrate_threshold`; split_check: how many random re-splits of the calibration and held-out images
             check the calibration itself, `split_check`, 0 for none).
+        real_features: the real pools' features under ``perceptual``, already computed (the run's cache,
+            `ganaudit.audits.real_features`): a function of the pool's name (``real``: the calibration images then
+            the held-out ones, in their order; ``reference``) giving ``[n, F]`` rows, as ``perceptual.embed`` gives
+            them; called when the pool is used, so only one wide pool is in memory at a time. None: the pools are
+            embedded here.
 
     Returns:
         ``(tree, group_attrs, table)`` for `ganaudit.artifacts.store.write`. Per distance key: ``curves`` (s,
@@ -702,7 +719,9 @@ def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldo
     names = {}
     for key, metric in (("l2", None), ("perceptual", perceptual)):
         name = names[key] = "L2" if metric is None else metric.name
-        real = _features(torch.cat([calibration, heldout]), metric)      # one embedding of both real pools
+        cached = real_features if metric is not None else None
+        # one embedding (or one read of the cache) of both real pools: calibration rows first, then held-out ones
+        real = _real(torch.cat([calibration, heldout]), metric, cached, "real")
         tail = int(params.get("tail_pairs", 0))
         thr = calibrate_threshold(real[:len(calibration)], params["alpha"], sizes[-1], tail)
         thr = heldout_rate(thr, real[len(calibration):], params.get("heldout_batches", 2000),
@@ -713,7 +732,7 @@ def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldo
         if splits is not None:
             thr = with_calibration_noise(thr, float(splits.calibration_sd.iloc[0]), params["confidence"])
         ds = pairwise_distances(distance_features(samples, metric))
-        dr = pairwise_distances(distance_features(reference, metric))
+        dr = pairwise_distances(distance_features(reference, metric) if cached is None else cached("reference"))
         res = birthday_paradox_test(ds, dr, thr, sizes, n_batches=params["n_batches"],
                                     confidence=params["confidence"], n_bootstrap=params["n_bootstrap"],
                                     n_pairs=params["n_pairs"], seed=seed)
@@ -757,6 +776,28 @@ def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldo
     return ftree, gattrs, table
 
 
+def real_pool_rows(n_train: int, n_test: int | None, params: Mapping[str, Any], seed: int
+                   ) -> tuple[np.ndarray, np.ndarray, str, np.ndarray, str]:
+    """The rows of the support test's real pools (`real_pools`) in the run's data groups: ``(calibration rows,
+    held-out rows, reference group, reference rows, reference name)``; calibration and held-out are rows of the
+    training group, the reference of ``reference group`` (``test``, or ``train`` without a test group)."""
+    n_cal, n_ref = int(params["n_calibration"]), int(params["n_reference"])
+    own_ref = 0 if n_test is not None else n_ref
+    n_held = params.get("n_heldout")
+    n_held = n_train - n_cal - own_ref if n_held is None else int(n_held)
+    need = n_cal + max(n_held, 1) + own_ref
+    if n_train < need:
+        raise ValueError(f"config: beyond.support: n_calibration + n_heldout{'' if n_test is not None else ' + n_reference'}"
+                         f" = {need} training images are needed; the run has {n_train}")
+    if n_test is not None and n_test < n_ref:
+        raise ValueError(f"config: beyond.support.n_reference = {n_ref} exceeds the run's {n_test} test images")
+    order = np.random.default_rng(seed).permutation(n_train)
+    cal, held = order[:n_cal], order[n_cal:n_cal + n_held]
+    if n_test is not None:
+        return cal, held, "test", np.arange(n_ref), "test images"
+    return cal, held, "train", order[n_cal + n_held:n_cal + n_held + n_ref], "held-out training images"
+
+
 def real_pools(train: Tensor, test: Tensor | None, params: Mapping[str, Any], seed: int
                ) -> tuple[Tensor, Tensor, Tensor, str]:
     """The support test's real pools, disjoint: ``(calibration, heldout, reference, reference name)``.
@@ -764,28 +805,16 @@ def real_pools(train: Tensor, test: Tensor | None, params: Mapping[str, Any], se
     A random split (``seed``) of the training images gives ``n_calibration`` images to calibrate τ on and
     ``n_heldout`` to measure its false-collision rate on (None: every training image the other pools do not take);
     the reference pool is the first ``n_reference`` test images, or, without a test group, ``n_reference`` training
-    images of the split.
+    images of the split (`real_pool_rows`).
     """
-    n_cal, n_ref = int(params["n_calibration"]), int(params["n_reference"])
-    own_ref = 0 if test is not None else n_ref
-    n_held = params.get("n_heldout")
-    n_held = len(train) - n_cal - own_ref if n_held is None else int(n_held)
-    need = n_cal + max(n_held, 1) + own_ref
-    if len(train) < need:
-        raise ValueError(f"config: beyond.support: n_calibration + n_heldout{'' if test is not None else ' + n_reference'}"
-                         f" = {need} training images are needed; the run has {len(train)}")
-    if test is not None and len(test) < n_ref:
-        raise ValueError(f"config: beyond.support.n_reference = {n_ref} exceeds the run's {len(test)} test images")
-    order = np.random.default_rng(seed).permutation(len(train))
-    cal, held = train[order[:n_cal]], train[order[n_cal:n_cal + n_held]]
-    if test is not None:
-        return cal, held, test[:n_ref], "test images"
-    return cal, held, train[order[n_cal + n_held:n_cal + n_held + n_ref]], "held-out training images"
+    cal, held, ref_group, ref, name = real_pool_rows(len(train), None if test is None else len(test), params, seed)
+    return train[cal], train[held], (test if ref_group == "test" else train)[ref], name
 
 
 def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     """The support audit of one model (registry entry ``support``): a pool of its samples against held-out real
-    images, under L2 and the run's perceptual distance, τ calibrated on other real images (`support_audit`)."""
+    images, under L2 and the run's perceptual distance, τ calibrated on other real images (`support_audit`). The
+    real pools' perceptual features come from the run's cache when it has one (input ``features``)."""
     from ganaudit.data.images import to_model_scale
     from ganaudit.manifold.distances import perceptual_from_config
 
@@ -796,7 +825,14 @@ def stage(inputs: StageInputs, params: Mapping[str, Any]) -> StageOutput:
     cal, held, ref, ref_name = real_pools(to_model_scale(train.images),
                                           None if test is None else to_model_scale(test.images), p, inputs.seed)
     perceptual = perceptual_from_config(params["perceptual"], inputs.device)
-    tree, group_attrs, table = support_audit(pool.images.float(), ref, cal, held, perceptual, p, inputs.seed, ref_name)
+    cached = None
+    if inputs.features() is not None:   # the real pools' perceptual features from the run's cache, rows as real_pools
+        cal_rows, held_rows, ref_group, ref_rows, _ = real_pool_rows(
+            len(train.images), None if test is None else len(test.images), p, inputs.seed)
+        rows = {"real": ("train", np.concatenate([cal_rows, held_rows])), "reference": (ref_group, ref_rows)}
+        cached = lambda pool: inputs.real_features("perceptual", *rows[pool], perceptual=perceptual)  # noqa: E731
+    tree, group_attrs, table = support_audit(pool.images.float(), ref, cal, held, perceptual, p, inputs.seed, ref_name,
+                                             cached)
     return StageOutput(tree, group_attrs, attrs=dict(perceptual_metric=perceptual.name,
                                                      perceptual_backend=perceptual.backend),
                        log=table.drop(columns=["calibration", "interval"]).to_string())

@@ -90,18 +90,21 @@ class FeatureCache:
     """Features of named image sets in named spaces, each computed once (StyleGAN3's ``metric_utils`` cache, kept in
     memory for one job): ``get(space, name)`` embeds ``images[name]`` with ``functions[space]`` the first time. A
     name in ``subsets`` is ``(parent, rows)``: the parent's features at those rows, never embedded again (e.g. the
-    memorising reference, drawn from the training images)."""
+    memorising reference, drawn from the training images). ``known`` holds features already computed,
+    ``{(space, name): [N, F]}`` (the run's cache of its real images, `ganaudit.audits.real_features`), used as they
+    are (as float64) instead of embedding ``images[name]``."""
 
     functions: Mapping[str, Callable[[Tensor], np.ndarray]]
     images: Mapping[str, Tensor]
     subsets: Mapping[str, tuple[str, np.ndarray]] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
+    known: Mapping[tuple[str, str], np.ndarray] = field(default_factory=dict)
     _cache: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     def view(self, **names: str) -> FeatureCache:
         """The same cache (shared features) under other names, e.g. ``view(samples="memorising")``: what the
         metrics read as ``samples`` is then the memorising reference."""
-        out = FeatureCache(self.functions, self.images, self.subsets, {**self.names, **names})
+        out = FeatureCache(self.functions, self.images, self.subsets, {**self.names, **names}, self.known)
         out._cache = self._cache
         return out
 
@@ -109,7 +112,9 @@ class FeatureCache:
         name = self.names.get(name, name)
         key = (space, name)
         if key not in self._cache:
-            if name in self.subsets:
+            if key in self.known:
+                self._cache[key] = np.asarray(self.known[key], dtype=np.float64)
+            elif name in self.subsets:
                 parent, rows = self.subsets[name]
                 self._cache[key] = self.get(space, parent)[np.asarray(rows, dtype=np.int64)]
             else:

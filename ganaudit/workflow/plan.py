@@ -255,6 +255,30 @@ def beyond_params(config: dict[str, Any], test: str) -> dict[str, Any]:
     return {k: v for k, v in config["beyond"].get(test, {}).items() if k != "enabled"}
 
 
+def real_feature_spaces(config: dict[str, Any]) -> list[str]:
+    """The feature spaces rule ``real_features`` embeds the run's real images in (`ganaudit.audits.real_features`):
+    those the running audits that read the cache (registry input ``features``) use: the perceptual distance for
+    support and memorisation; for the metrics, ``beyond.metrics.spaces`` but ``pixels`` (the images themselves),
+    ``classifier`` only when the run trains one, and ``inception``/``dinov2`` when ``beyond.metrics.weights`` names
+    a file. Empty without training images (no cache)."""
+    if config["dataset"]["source"]["kind"] == "none":
+        return []
+    plan = beyond_plan(config)
+    running = [t for t, a in AUDITS.items() if "features" in a.inputs and plan[t] is None]
+    wanted: list[str] = []
+    for test in running:
+        if test == "metrics":
+            m = config["beyond"].get("metrics", {})
+            weights = m.get("weights") or {}
+            spaces = list(m.get("spaces", [])) + [s for s in ("inception", "dinov2") if weights.get(s)]
+            has_classifier = bool(config.get("classifier", {}).get("enabled", True))
+            wanted += [s for s in spaces if s != "pixels" and (s != "classifier" or has_classifier)
+                       and (s not in ("inception", "dinov2") or weights.get(s))]
+        else:
+            wanted.append("perceptual")
+    return [s for s in ("perceptual", "classifier", "inception", "dinov2") if s in wanted]
+
+
 def latent_sweep_models(config: dict[str, Any]) -> dict[str, list[str]]:
     """The models of the latent-size sweep, by kind: every kind with models at ≥ 2 different latent sizes,
     each kind's models ordered by latent size. ``beyond.latent_sweep.enabled``: null (automatic) takes these;

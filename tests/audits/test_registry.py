@@ -8,7 +8,7 @@ from ganaudit.audits import common
 from ganaudit.audits.registry import AUDITS, config_value, module_file, resolve
 from ganaudit.workflow import plan, runtime
 
-INPUTS = {"generator", "train", "test", "classifier"}
+INPUTS = {"generator", "train", "test", "classifier", "features"}  # rules/beyond.smk AUDIT_INPUTS
 
 
 def test_every_entry_names_what_exists():

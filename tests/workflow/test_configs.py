@@ -157,3 +157,20 @@ def test_a_samples_model_runs_only_the_audits_that_need_samples(tmp_path, monkey
     cfg["models"]["perfect"]["latent_dim"] = 8
     with pytest.raises(ConfigError, match=r"models.perfect: unknown key\(s\) \['latent_dim'\] for kind 'samples'"):
         check_config(cfg)
+
+
+def test_real_feature_spaces_are_those_the_running_audits_read():
+    from ganaudit.workflow.plan import real_feature_spaces
+
+    cfg = _config()
+    assert real_feature_spaces(cfg) == ["perceptual", "classifier"]       # the metrics' pixels are the images
+    assert real_feature_spaces(_config("faces.yaml")) == []                # no training images: no cache
+    cfg["beyond"]["metrics"]["weights"]["inception"] = "inception.pt"
+    assert real_feature_spaces(cfg) == ["perceptual", "classifier", "inception"]
+    cfg["beyond"]["metrics"]["enabled"] = False
+    assert real_feature_spaces(cfg) == ["perceptual"]                      # support and memorisation
+    cfg["beyond"]["support"]["enabled"] = cfg["beyond"]["memorisation"]["enabled"] = False
+    assert real_feature_spaces(cfg) == []
+    cfg = _config()
+    cfg["classifier"]["enabled"] = False
+    assert real_feature_spaces(cfg) == ["perceptual"]

@@ -162,3 +162,20 @@ def test_every_library_module_a_script_imports_is_an_input_of_its_rule(tmp_path)
         missing = probed[script, also] - inputs
         assert not missing, f"rule {rule}: {script} imports {sorted(missing)}, which are not among its inputs"
     assert {"prepare_data", "invert", "ais", "ais_check", "nn_baseline", "density_inference", *AUDITS} <= set(checked), checked.keys()
+
+
+def test_perceptual_settings_rerun_the_real_features_and_the_audits_that_read_them(smoke_run):
+    jobs = edited(smoke_run, lambda c: c["perceptual"].update(resize_to=40))
+    # the cache of the real images' features, once, and each audit that reads it (metrics: every model)
+    assert {"real_features": 1, "support": 1, "memorisation": 1, "metrics": 2}.items() <= jobs.items(), jobs
+    assert "coverage" not in jobs and "tgtr" not in jobs, jobs
+
+
+def test_an_audits_settings_rerun_that_audit_only(smoke_run):
+    jobs = edited(smoke_run, lambda c: c["beyond"]["support"].update(n_batches=40))
+    # the real features are not embedded again; the calibration table and the flat records read the support table
+    assert jobs == {"support": 1, "support_table": 1, "plot_support_collisions": 1, "calibration": 1, "findings": 1,
+                    "metrics_json": 2, "all": 1}, jobs
+    jobs = edited(smoke_run, lambda c: c["beyond"]["metrics"].update(n_train=150))
+    assert jobs == {"metrics": 2, "metrics_table": 1, "plot_metrics_summary": 2, "findings": 1, "metrics_json": 2,
+                    "all": 1}, jobs
