@@ -421,8 +421,14 @@ def calibration_summary(table: pd.DataFrame | None) -> str:
     """One sentence on the calibration table (`ganaudit.calibration`): how many of its checks hold, and which fail."""
     if table is None or table.empty:
         return "no calibration checks in this run"
+    from scipy.stats import binom
+
     ok = table.holds.astype(bool)
-    out = f"{int(ok.sum())} of {len(table)} checks hold"
+    n, k = len(table), int((~ok).sum())
+    out = f"{int(ok.sum())} of {n} checks hold"
+    if k:        # each check is a 95 % interval: some fail by chance even when every statement is calibrated
+        out += (f" ({0.05 * n:.1g} of {n} checks at 95 % are expected to fail by chance alone; {k} or more fail "
+                f"with probability {binom.sf(k - 1, n, 0.05):.2g} when all are calibrated)")
     fails = [f"{r.check} ({r.model}, {r.what}: {r.achieved:.3g} for a nominal {r.nominal:.3g})"
              for r in table[~ok].itertuples()]
     return out + ("; failing: " + "; ".join(fails) if fails else "")

@@ -321,8 +321,11 @@ def test_the_calibration_sentence_names_what_fails():
                        "achieved": 0.056, "holds": True},
                       {"check": "memorisation: p < level under the null", "model": "gan", "what": "P", "nominal": 0.01,
                        "achieved": 0.07, "holds": False}])
-    assert findings.calibration_summary(t) == ("1 of 2 checks hold; failing: memorisation: p < level under the null "
+    assert findings.calibration_summary(t) == ("1 of 2 checks hold (0.1 of 2 checks at 95 % are expected to fail by "
+                                               "chance alone; 1 or more fail with probability 0.098 when all are "
+                                               "calibrated); failing: memorisation: p < level under the null "
                                                "(gan, P: 0.07 for a nominal 0.01)")
+    assert findings.calibration_summary(t.assign(holds=True)) == "2 of 2 checks hold"
     assert findings.calibration_summary(None) == "no calibration checks in this run"
 
 

@@ -113,7 +113,7 @@ def bootstrap_epsilon(log_px_calibration: ArrayLike, n: int, confidence: float =
         if not np.isclose(h, -a.mean(), rtol=1e-12, atol=1e-9):
             raise ValueError("entropy_error resamples the calibration set Ĥ is the mean of; entropy must be its "
                              f"-mean ({-a.mean():.6g}), got {h:.6g}")
-        h = -np.stack([a[rng.integers(0, a.size, a.size)].mean() for _ in range(n_bootstrap)])
+        h = -a[rng.integers(0, a.size, size=(n_bootstrap, a.size))].mean(axis=1)
     dev = np.abs(a[idx].mean(axis=1) + h)
     return float(np.quantile(dev, confidence))
 
