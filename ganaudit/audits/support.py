@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from ganaudit.manifold.distances import Perceptual
 
 __all__ = ["batch_min_distances", "pair_tail", "Threshold", "MIN_CALIBRATION_PAIRS", "tail_threshold",
-           "calibrate_threshold", "split_check", "with_calibration_noise",
+           "calibrate_threshold", "pool_tail", "split_thresholds", "split_check", "with_calibration_noise",
            "batch_rate", "heldout_rate", "collision_curve", "collision_probability", "SupportEstimate", "fit_support",
            "BirthdayResult", "POOLS", "birthday_paradox_test", "support_audit", "real_pools", "real_pool_rows",
            "THRESHOLD_FIELDS", "stage"]
@@ -306,10 +306,21 @@ def calibrate_threshold(calibration: np.ndarray, alpha: float = 0.05, s: int = 2
     n = len(calibration)
     if s < 2 or n < 3:
         raise ValueError(f"calibration needs s ≥ 2 and a pool of ≥ 3 images, got s = {s}, {n} images")
-    f_star = -math.expm1(math.log1p(-alpha) / _pairs(s))
-    expected = f_star * _pairs(n)
+    expected = _expected_pairs(n, alpha, s)
     tail = int(min(max(int(tail_pairs), 0), _pairs(n) - 1))
     _, _, v = pair_tail(calibration, k=max(tail, int(math.floor(expected))) + 1)
+    return _threshold_from_closest(v, n, alpha, s, tail)
+
+
+def _expected_pairs(n: int, alpha: float, s: int) -> float:
+    """``f* · n(n−1)/2``: a pool's pairs expected below τ when batches of ``s`` collide with probability ``alpha``."""
+    return -math.expm1(math.log1p(-alpha) / _pairs(s)) * _pairs(n)
+
+
+def _threshold_from_closest(v: np.ndarray, n: int, alpha: float, s: int, tail: int) -> Threshold:
+    """The `Threshold` of a pool of ``n`` images from its closest pair distances ``v`` (sorted, at least
+    ``max(tail, ⌊expected⌋) + 1``; `calibrate_threshold`)."""
+    expected = _expected_pairs(n, alpha, s)
     tau, exponent = tail_threshold(v, expected, tail)
     below = int(np.sum(v < tau))
     return Threshold(tau, float(alpha), int(s), batch_rate(below / _pairs(n), s), below, expected, n,
@@ -330,12 +341,19 @@ def heldout_rate(threshold: Threshold, heldout: np.ndarray, n_batches: int = 200
     interval on that count, and, as a check of the pairs' independence, the share of ``n_batches`` random batches
     of ``s`` images of the pool (without replacement) that hold one of those pairs.
     """
-    from scipy.stats import chi2
-
     n, s = len(heldout), threshold.s
     if n < s:
         raise ValueError(f"the held-out pool has {n} images; the batch size is {s}")
     i, j, _ = pair_tail(heldout, below=threshold.tau)
+    return _heldout_from_pairs(threshold, n, i, j, n_batches, confidence, seed)
+
+
+def _heldout_from_pairs(threshold: Threshold, n: int, i: np.ndarray, j: np.ndarray, n_batches: int,
+                        confidence: float, seed: int) -> Threshold:
+    """`heldout_rate` from the held-out pool's pairs closer than τ (``i``, ``j``: indices into its ``n`` images)."""
+    from scipy.stats import chi2
+
+    s = threshold.s
     m = len(i)
     a = 1 - confidence
     lo = 0.0 if m == 0 else chi2.ppf(a / 2, 2 * m) / 2
@@ -371,15 +389,45 @@ def with_calibration_noise(threshold: Threshold, sd: float, confidence: float = 
     return dataclasses.replace(threshold, calibration_sd=float(sd), check_low=lo, check_high=hi)
 
 
+def pool_tail(features: np.ndarray, n_calibration: int, alpha: float, s: int, tail_pairs: int = 0
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The closest pairs of a pool of real images (`pair_tail`), as many as any split of it into ``n_calibration``
+    calibration images and the rest needs (`split_check`): the calibration side's ``max(tail_pairs, ⌊expected⌋) + 1``
+    closest with a margin of 6 (a split's share of the pool's pairs is ``(n_calibration / N)²``)."""
+    n = len(features)
+    need = max(int(tail_pairs), int(math.floor(_expected_pairs(n_calibration, alpha, s)))) + 1
+    share = (n_calibration / n) ** 2
+    return pair_tail(features, k=int(min(_pairs(n), math.ceil(6 * need / share) + 64)))
+
+
+def split_thresholds(pairs: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, n_calibration: int, alpha: float,
+                     s: int, tail_pairs: int = 0, n_batches: int = 2000, confidence: float = 0.95, seed: int = 0
+                     ) -> Threshold | None:
+    """`calibrate_threshold` on the first ``n_calibration`` images of a pool of ``n`` and `heldout_rate` on the rest,
+    from the pool's closest ``pairs`` (`pool_tail`) instead of a pair search of each side — the same `Threshold`;
+    None when the pairs do not reach far enough on the calibration side."""
+    i, j, v = pairs
+    cal = (i < n_calibration) & (j < n_calibration)
+    tail = int(min(max(int(tail_pairs), 0), _pairs(n_calibration) - 1))
+    if int(cal.sum()) < max(tail, int(math.floor(_expected_pairs(n_calibration, alpha, s)))) + 1:
+        return None
+    thr = _threshold_from_closest(v[cal], n_calibration, alpha, s, tail)
+    held = (i >= n_calibration) & (j >= n_calibration) & (v < thr.tau)
+    return _heldout_from_pairs(thr, n - n_calibration, i[held] - n_calibration, j[held] - n_calibration, n_batches,
+                               confidence, seed)
+
+
 def split_check(features: np.ndarray, n_calibration: int, alpha: float, s: int, tail_pairs: int = 0,
-                n_splits: int = 200, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                n_splits: int = 200, confidence: float = 0.95, seed: int = 0,
+                pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """The calibration itself checked on held-out data: ``n_splits`` random splits of a pool of real images
     (features ``[N, F]``) into ``n_calibration`` images τ is calibrated on (`calibrate_threshold`) and the other
     ``N − n_calibration`` on which its rate is measured (`heldout_rate`, without the random batches).
 
-    One `pair_tail` of the whole pool serves every split: a split's pairs are the pool's pairs with both images on
-    its side, and the pool's closest pairs hold every pair that matters as long as the calibration side has its
-    ``max(tail_pairs, ⌊expected⌋) + 1`` closest among them (a split that has not is dropped: ``complete`` False).
+    One `pair_tail` of the whole pool serves every split (`pool_tail`, or ``pairs`` when already found): a split's
+    pairs are the pool's pairs with both images on its side, and the pool's closest pairs hold every pair that
+    matters as long as the calibration side has its ``max(tail_pairs, ⌊expected⌋) + 1`` closest among them (a split
+    that has not is dropped: ``complete`` False).
 
     τ's own noise: ``outside_rate`` is the rate at a split's τ among all the pool's pairs that do not lie within its
     calibration side (the held-out pairs and the pairs across), and ``calibration_sd`` (one value, on every row) the
@@ -397,11 +445,9 @@ def split_check(features: np.ndarray, n_calibration: int, alpha: float, s: int, 
     n_held = n - int(n_calibration)
     if not (3 <= n_calibration and n_held >= 2):
         raise ValueError(f"split_check needs 3 ≤ n_calibration < N − 1, got {n_calibration} of {n}")
-    f_star = -math.expm1(math.log1p(-alpha) / _pairs(s))
-    expected = f_star * _pairs(n_calibration)
+    expected = _expected_pairs(n_calibration, alpha, s)
     need = max(int(tail_pairs), int(math.floor(expected))) + 1
-    share = (n_calibration / n) ** 2                              # the share of the pool's pairs on the calibration side
-    i, j, v = pair_tail(features, k=int(min(_pairs(n), math.ceil(6 * need / share) + 64)))
+    i, j, v = pairs if pairs is not None else pool_tail(features, n_calibration, alpha, s, tail_pairs)
     rng = np.random.default_rng(seed)
     a = 1 - confidence
     rows = []
@@ -722,12 +768,17 @@ def support_audit(samples: Tensor, reference: Tensor, calibration: Tensor, heldo
         cached = real_features if metric is not None else None
         # one embedding (or one read of the cache) of both real pools: calibration rows first, then held-out ones
         real = _real(torch.cat([calibration, heldout]), metric, cached, "real")
-        tail = int(params.get("tail_pairs", 0))
-        thr = calibrate_threshold(real[:len(calibration)], params["alpha"], sizes[-1], tail)
-        thr = heldout_rate(thr, real[len(calibration):], params.get("heldout_batches", 2000),
-                           params["confidence"], seed + 3)
-        splits = split_check(real, len(calibration), params["alpha"], sizes[-1], tail, params.get("split_check", 0),
-                             params["confidence"], seed + 5) if params.get("split_check") else None
+        tail, n_cal, batches = int(params.get("tail_pairs", 0)), len(calibration), params.get("heldout_batches", 2000)
+        thr, splits = None, None
+        if params.get("split_check"):   # one pair search of both pools serves the run's split and the re-splits
+            pairs = pool_tail(real, n_cal, params["alpha"], sizes[-1], tail)
+            thr = split_thresholds(pairs, len(real), n_cal, params["alpha"], sizes[-1], tail, batches,
+                                   params["confidence"], seed + 3)
+            splits = split_check(real, n_cal, params["alpha"], sizes[-1], tail, params["split_check"],
+                                 params["confidence"], seed + 5, pairs)
+        if thr is None:
+            thr = calibrate_threshold(real[:n_cal], params["alpha"], sizes[-1], tail)
+            thr = heldout_rate(thr, real[n_cal:], batches, params["confidence"], seed + 3)
         del real
         if splits is not None:
             thr = with_calibration_noise(thr, float(splits.calibration_sd.iloc[0]), params["confidence"])

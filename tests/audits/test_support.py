@@ -258,3 +258,16 @@ def test_calibration_noise_widens_the_interval_alpha_is_judged_by():
         support.with_calibration_noise(thr, 0.0).holds
     zero = support.with_calibration_noise(dataclasses.replace(thr, heldout_rate=0.0, heldout_low=0.0), 0.5)
     assert zero.check_low == 0.0 and zero.check_high == pytest.approx(0.04 * np.exp(z), rel=1e-5)
+
+
+@pytest.mark.parametrize("tail", [0, 30])
+def test_split_thresholds_from_the_pools_pairs_equal_the_searches_of_each_side(tail):
+    """The support stage's own split from the one pair search of both pools (`pool_tail`) is the same `Threshold` as
+    `calibrate_threshold` and `heldout_rate` on each side."""
+    f = _feat(np.random.default_rng(11).uniform(-1, 1, (2000, D)))
+    pairs = support.pool_tail(f, 1100, 0.05, 60, tail)
+    got = support.split_thresholds(pairs, 2000, 1100, 0.05, 60, tail, n_batches=300, seed=4)
+    want = support.heldout_rate(support.calibrate_threshold(f[:1100], 0.05, 60, tail), f[1100:], n_batches=300, seed=4)
+    assert got == want
+    short = tuple(a[:3] for a in pairs)                    # too few pairs on the calibration side: no threshold
+    assert support.split_thresholds(short, 2000, 1100, 0.05, 60, tail) is None
