@@ -6,7 +6,7 @@ Images simulated from the model (``z ~ N(0, I)``, ``x = G(z) + σ ε``, `ganaudi
 
 * the inversion's restarts, as the pipeline makes them (the config's ``inversion`` section), the search's given starts;
 * ``dU``: the energy ``−log p(x, z)`` at the best mode the config's search reaches minus the true latent's, refined by
-  Levenberg–Marquardt (positive: the search stopped above the true basin), and ``dloglik`` the same for ``log p(x | z)``;
+  L-BFGS (``--refine-polish``) and Levenberg–Marquardt (positive: the search stopped above the true basin), and ``dloglik`` the same for ``log p(x | z)``;
 * ``estimate``: the config's estimator (``ais.preset`` + ``ais.overrides``, with ``--overrides`` on top) as the
   pipeline runs it; ``true@F``: the same estimator with its search also started at the true latent, at ``F`` × the
   budget (`AISConfig.scaled`); ``error`` = estimate − true@(largest F), the reference.
@@ -111,7 +111,9 @@ def main() -> None:
     ap.add_argument("--reference-overrides", default=None,
                     help="JSON: the same for the true-latent-started references (default: --overrides); '{}' keeps "
                          "the config's estimator as the reference while --overrides tries a search")
-    ap.add_argument("--refine-steps", type=int, default=10)
+    ap.add_argument("--refine-steps", type=int, default=10, help="Levenberg–Marquardt steps refining the true latent")
+    ap.add_argument("--refine-polish", type=int, default=500,
+                    help="L-BFGS iterations refining the true latent first (before the LM steps)")
     ap.add_argument("--cache", type=Path, default=CACHE_PATH)
     ap.add_argument("--out", type=Path, default=None, help="JSON of the per-image table (default: benchmarks/out/)")
     ap.add_argument("--threads", type=int, default=1)
@@ -162,12 +164,14 @@ def main() -> None:
                                                timed("inversion", inversion)))
 
     def gap(idx):
-        g = search_gap(G, x[idx], z[idx], sigma2, ais.search, lab(idx), lat[idx], seeds[idx], args.refine_steps)
+        g = search_gap(G, x[idx], z[idx], sigma2, ais.search, lab(idx), lat[idx], seeds[idx], args.refine_steps,
+                       args.refine_polish)
         return [{"energy_search": float(a), "energy_true": float(b), "loglik_search": float(c),
                  "loglik_true": float(d), "passes": int(e)}
                 for a, b, c, d, e in zip(g.energy_search, g.energy_true, g.loglik_search, g.loglik_true, g.passes)]
 
-    gaps = cache.get_or_compute([cache.key("gap", img(i), ais.search, args.refine_steps) for i in range(n)],
+    refine = args.refine_steps if not args.refine_polish else (args.refine_steps, args.refine_polish)
+    gaps = cache.get_or_compute([cache.key("gap", img(i), ais.search, refine) for i in range(n)],
                                 timed("search", gap))
 
     def estimate(config, starts, name):

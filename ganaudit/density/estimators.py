@@ -116,7 +116,8 @@ def _posterior_search_cost(config, latent_dim: int, n_given: int = 0) -> dict[st
     k = min(s.n_modes, n_starts)
     polished = min(max(s.n_modes, s.gn_candidates), n_starts)   # Levenberg–Marquardt rows (at most gn_steps each)
     # the tempered search's temperatures adapt to the image: its passes are bounded by smc_max_temps
-    return {"gradient": n_starts * s.search_steps + s.smc_particles * (1 + s.smc_moves * s.smc_max_temps),
+    return {"gradient": n_starts * s.search_steps + s.smc_particles * (1 + s.smc_moves * s.smc_max_temps)
+            + polished * (s.polish_steps + 1 if s.polish_steps else 0),
             "forward": n_starts + 1 + polished * (2 * s.gn_steps) + config.prior_draws,
             "jvp": latent_dim * (polished * s.gn_steps + k)}
 

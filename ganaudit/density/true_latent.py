@@ -27,7 +27,7 @@ from torch import Tensor
 
 from ganaudit.density.ais import AISConfig, ais_log_likelihood, check_inputs
 from ganaudit.density.estimators import image_seeds
-from ganaudit.density.posterior import SearchConfig, _gauss_newton, find_modes
+from ganaudit.density.posterior import SearchConfig, _gauss_newton, _lbfgs, find_modes
 from ganaudit.models.base import Generator, device_of
 
 
@@ -72,11 +72,12 @@ def _loglik(energy: Tensor, z: Tensor, dim: int, sigma2: float) -> np.ndarray:
 
 def search_gap(generator: Generator, x: Tensor, z_true: Tensor, sigma2: float, search: SearchConfig,
                labels: Tensor | None = None, latents: Tensor | None = None, seed: int | np.ndarray = 0,
-               refine_steps: int = 10) -> SearchGap:
+               refine_steps: int = 10, refine_polish: int = 0) -> SearchGap:
     """The search's best mode against the true latent (module doc). ``x [n, C, H, W]`` on the model scale,
     ``z_true [n, d]``, ``latents [n, R, d]`` the starts the caller gives the search (e.g. the inversion's
-    restarts), ``seed`` as in `ganaudit.density.ais.ais_log_likelihood`; ``refine_steps`` Levenberg–Marquardt
-    steps take the true latent to the bottom of its basin (a step is kept only where ``U`` decreases)."""
+    restarts), ``seed`` as in `ganaudit.density.ais.ais_log_likelihood`; ``refine_polish`` L-BFGS iterations then
+    ``refine_steps`` Levenberg–Marquardt steps take the true latent to the bottom of its basin (a step is kept only
+    where ``U`` decreases)."""
     x, labels = check_inputs(generator, x, sigma2, labels)
     n, dim = x.shape[0], math.prod(generator.image_shape)
     device = device_of(generator, x.device)
@@ -87,8 +88,10 @@ def search_gap(generator: Generator, x: Tensor, z_true: Tensor, sigma2: float, s
     best = u.argmin(1)
     rows = torch.arange(n, device=device)
     z_s, u_s = modes.mu[rows, best], u[rows, best]
-    z_t, u_t, _ = _gauss_newton(generator, torch.as_tensor(z_true, dtype=x.dtype, device=device), x, labels, sigma2,
-                                refine_steps, dataclasses.replace(search, gn_tol=0.0))
+    z_t = torch.as_tensor(z_true, dtype=x.dtype, device=device)
+    if refine_polish:
+        z_t, _, _ = _lbfgs(generator, z_t, x, labels, sigma2, refine_polish)
+    z_t, u_t, _ = _gauss_newton(generator, z_t, x, labels, sigma2, refine_steps, dataclasses.replace(search, gn_tol=0.0))
     return SearchGap(energy_search=u_s.cpu().numpy(), energy_true=u_t.cpu().numpy(),
                      loglik_search=_loglik(u_s, z_s, dim, sigma2), loglik_true=_loglik(u_t, z_t, dim, sigma2),
                      passes=modes.n_passes.cpu().numpy())
