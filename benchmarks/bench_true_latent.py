@@ -6,7 +6,8 @@ Images simulated from the model (``z ~ N(0, I)``, ``x = G(z) + σ ε``, `ganaudi
 
 * the inversion's restarts, as the pipeline makes them (the config's ``inversion`` section), the search's given starts;
 * ``dU``: the energy ``−log p(x, z)`` at the best mode the config's search reaches minus the true latent's, refined by
-  L-BFGS (``--refine-polish``) and Levenberg–Marquardt (positive: the search stopped above the true basin), and ``dloglik`` the same for ``log p(x | z)``;
+  L-BFGS (``--refine-polish``) and Levenberg–Marquardt (positive: the search stopped above the true basin), and
+  ``dloglik`` the same for ``log p(x | z)``;
 * ``estimate``: the config's estimator (``ais.preset`` + ``ais.overrides``, with ``--overrides`` on top) as the
   pipeline runs it; ``true@F``: the same estimator with its search also started at the true latent, at ``F`` × the
   budget (`AISConfig.scaled`); ``error`` = estimate − true@(largest F), the reference.
@@ -43,6 +44,9 @@ from ganaudit.models import registry
 from ganaudit.models.adapters.kinds import load_generator
 
 CACHE_PATH = Path("benchmarks/out/true_latent_cache.json")
+#: part of every search and estimate key: bump it when the search's code changes what the same settings compute
+#: (2: the L-BFGS polish keeps 40 curvature pairs)
+SEARCH_CODE = 2
 
 
 def load_model(args) -> tuple[object, float, dict]:
@@ -171,7 +175,7 @@ def main() -> None:
                 for a, b, c, d, e in zip(g.energy_search, g.energy_true, g.loglik_search, g.loglik_true, g.passes)]
 
     refine = args.refine_steps if not args.refine_polish else (args.refine_steps, args.refine_polish)
-    gaps = cache.get_or_compute([cache.key("gap", img(i), ais.search, refine) for i in range(n)],
+    gaps = cache.get_or_compute([cache.key("gap", img(i), ais.search, refine, SEARCH_CODE) for i in range(n)],
                                 timed("search", gap))
 
     def estimate(config, starts, name):
@@ -181,11 +185,11 @@ def main() -> None:
         return timed(name, run)
 
     nan = [{"log_px": float("nan"), "evaluations": float("nan")}] * n
-    est = nan if args.search_only else cache.get_or_compute([cache.key("est", img(i), ais) for i in range(n)],
-                                                            estimate(ais, lat, "estimate"), args.cached_only)
+    est_keys = [cache.key("est", img(i), ais, SEARCH_CODE) for i in range(n)]
+    est = nan if args.search_only else cache.get_or_compute(est_keys, estimate(ais, lat, "estimate"), args.cached_only)
     both = with_true_latent(lat, z)
     true = {f: nan if args.search_only else
-            cache.get_or_compute([cache.key("true", img(i), ref_ais.scaled(f)) for i in range(n)],
+            cache.get_or_compute([cache.key("true", img(i), ref_ais.scaled(f), SEARCH_CODE) for i in range(n)],
                                  estimate(ref_ais.scaled(f), both, f"true@{f:g}"), args.cached_only)
             for f in args.factors}
     ref = max(args.factors)

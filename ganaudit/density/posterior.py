@@ -47,10 +47,10 @@ SEARCH_STREAM_OFFSET = 1 << 42  # the tempered search's per-image streams: far f
 @dataclass(frozen=True)
 class SearchConfig:
     """Mode search and proposal settings (see the module doc). Costs per image: ``(R + search_restarts) ·
-    search_steps`` gradient evaluations (``R`` latents given by the caller) + at most ``max(n_modes, gn_candidates) ·
-    (polish_steps + 1)`` more for L-BFGS + ``max(n_modes, gn_candidates) · gn_steps · (d + 2)`` Jacobian-vector products and forward passes (fewer with ``gn_tol``) + ``n_modes · d`` for
-    the final Jacobians; rendering the shared
-    pool costs ``search_candidates`` forward passes per class and batch. The tempered search (images off the
+    search_steps`` gradient evaluations (``R`` latents given by the caller) + at most ``max(n_modes, gn_candidates)
+    · (polish_steps + 1)`` more for L-BFGS + ``max(n_modes, gn_candidates) · gn_steps · (d + 2)`` Jacobian-vector
+    products and forward passes (fewer with ``gn_tol``) + ``n_modes · d`` for the final Jacobians; rendering the
+    shared pool costs ``search_candidates`` forward passes per class and batch. The tempered search (images off the
     manifold, ``smc_particles > 0``) costs ``smc_particles · (1 + smc_moves · T)`` with ``T ≤ smc_max_temps``
     temperatures chosen by the effective sample size (``smc_ess``), and ``smc_keep · search_steps`` to descend
     from its best particles. ``smc_scaled``: the particles per unit of budget that `ganaudit.density.ais.AISConfig.scaled`
