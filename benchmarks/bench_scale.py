@@ -108,14 +108,17 @@ def measure(d: int, size: int, phase: str, args: argparse.Namespace) -> dict[str
     """One phase of one configuration, in this (fresh) process: passes, seconds, peak memory growth (MiB)."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    g = Counting(StyleGANLike(d, size, channel_base=args.channel_base, channel_max=args.channel_max, seed=0))
+    # as the pipeline loads a generator (`ganaudit.models.registry.load_generator`): eval mode, weights frozen
+    g = Counting(StyleGANLike(d, size, channel_base=args.channel_base, channel_max=args.channel_max, seed=0)
+                 .eval().requires_grad_(False))
     gen = torch.Generator().manual_seed(1)
     z_true = torch.randn(1, d, generator=gen)
     with torch.no_grad():
         x = g(z_true) + math.sqrt(args.sigma2) * torch.randn(1, *g.image_shape, generator=gen)
     zw = torch.randn(1, d, requires_grad=True)  # warm-up: one forward + backward pass
     g(zw).pow(2).sum().backward()
-    tiny = Counting(StyleGANLike(4, 8, w_dim=8, mapping_layers=1, channel_base=16, channel_max=4, seed=0))
+    tiny = Counting(StyleGANLike(4, 8, w_dim=8, mapping_layers=1, channel_base=16, channel_max=4, seed=0)
+                    .eval().requires_grad_(False))
     with torch.no_grad():
         tiny_x = tiny(torch.zeros(1, 4))
     run(tiny, tiny_x, phase, args)  # the phase once on a tiny generator: its code and libraries loaded, little memory

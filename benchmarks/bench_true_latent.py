@@ -38,10 +38,12 @@ from ganaudit.artifacts.tables import to_markdown
 from ganaudit.data import evaluation
 from ganaudit.density.ais import ais_log_likelihood, config_from_params
 from ganaudit.density.bdmc import simulate
+from ganaudit.density.encoder import EncoderConfig, add_encoder_start, load_encoder, save_encoder, train_encoder
 from ganaudit.density.true_latent import search_gap, with_true_latent
 from ganaudit.manifold.inversion import InversionConfig, invert
 from ganaudit.models import registry
 from ganaudit.models.adapters.kinds import load_generator
+from ganaudit.workflow import runtime
 
 CACHE_PATH = Path("benchmarks/out/true_latent_cache.json")
 #: part of every search and estimate key: bump it when the search's code changes what the same settings compute
@@ -115,6 +117,8 @@ def main() -> None:
     ap.add_argument("--reference-overrides", default=None,
                     help="JSON: the same for the true-latent-started references (default: --overrides); '{}' keeps "
                          "the config's estimator as the reference while --overrides tries a search")
+    ap.add_argument("--encoder", default=None,
+                    help="JSON: EncoderConfig fields over the config's ais.encoder (steps 0: no encoder start)")
     ap.add_argument("--refine-steps", type=int, default=10, help="Levenberg–Marquardt steps refining the true latent")
     ap.add_argument("--refine-polish", type=int, default=500,
                     help="L-BFGS iterations refining the true latent first (before the LM steps)")
@@ -166,6 +170,20 @@ def main() -> None:
 
     lat = torch.as_tensor(cache.get_or_compute([cache.key("inv", img(i), inv_cfg) for i in range(n)],
                                                timed("inversion", inversion)))
+    lat_inv = lat   # the references start from these and the true latent (never the encoder: one fixed reference)
+    enc_cfg = EncoderConfig(**{**(cfg["ais"].get("encoder") or {}), **json.loads(args.encoder or "{}")})
+    starts_key = "inversion"
+    enc_seed = runtime.seed_for(int(cfg.get("seed", 0)), "encoder")   # as rule train_encoder seeds it
+    if enc_cfg.steps:   # the pipeline's encoder (rule train_encoder), trained once per model and setting, kept on disk
+        path = args.cache.parent / f"encoder_{cache.model}_{cache.key('encoder', enc_cfg, enc_seed)}.pt"
+        if not path.exists():
+            t = time.perf_counter()
+            enc, check = train_encoder(G, sigma2, enc_cfg, seed=enc_seed)
+            save_encoder(path, enc, check)
+            print(f"encoder trained in {time.perf_counter() - t:.0f} s: {check}", flush=True)
+        ais, lat4 = add_encoder_start(ais, lat[:, None].numpy(), load_encoder(path), x, None)   # refined directly
+        lat = torch.as_tensor(lat4[:, 0])
+        starts_key = ("inversion", "encoder", enc_cfg)
 
     def gap(idx):
         g = search_gap(G, x[idx], z[idx], sigma2, ais.search, lab(idx), lat[idx], seeds[idx], args.refine_steps,
@@ -175,7 +193,8 @@ def main() -> None:
                 for a, b, c, d, e in zip(g.energy_search, g.energy_true, g.loglik_search, g.loglik_true, g.passes)]
 
     refine = args.refine_steps if not args.refine_polish else (args.refine_steps, args.refine_polish)
-    gaps = cache.get_or_compute([cache.key("gap", img(i), ais.search, refine, SEARCH_CODE) for i in range(n)],
+    extra = [] if enc_cfg.steps == 0 else [starts_key]   # keys without the encoder stay those of before
+    gaps = cache.get_or_compute([cache.key("gap", img(i), ais.search, refine, SEARCH_CODE, *extra) for i in range(n)],
                                 timed("search", gap))
 
     def estimate(config, starts, name):
@@ -185,9 +204,9 @@ def main() -> None:
         return timed(name, run)
 
     nan = [{"log_px": float("nan"), "evaluations": float("nan")}] * n
-    est_keys = [cache.key("est", img(i), ais, SEARCH_CODE) for i in range(n)]
+    est_keys = [cache.key("est", img(i), ais, SEARCH_CODE, *extra) for i in range(n)]
     est = nan if args.search_only else cache.get_or_compute(est_keys, estimate(ais, lat, "estimate"), args.cached_only)
-    both = with_true_latent(lat, z)
+    both = with_true_latent(lat_inv, z)
     true = {f: nan if args.search_only else
             cache.get_or_compute([cache.key("true", img(i), ref_ais.scaled(f), SEARCH_CODE) for i in range(n)],
                                  estimate(ref_ais.scaled(f), both, f"true@{f:g}"), args.cached_only)

@@ -11,7 +11,7 @@ import os
 
 from snakemake.utils import validate
 
-from ganaudit.workflow.plan import (ais_groups, ais_n_images, ais_params, ais_setting, beyond_params,
+from ganaudit.workflow.plan import (ais_groups, ais_n_images, ais_params, ais_setting, beyond_params, encoder_params,
                                     beyond_plan, check_config, findings_stamp, front_page, group_names, group_params,
                                     inlier_group, inlier_label, inversion_groups, inversion_params,
                                     latent_sweep_models, model_spec, normalise_config, paper_plan, real_feature_spaces,
@@ -176,6 +176,14 @@ def ais_files(models, groups):
 def inversion_of(wildcards):
     """The group's inversion, when the run inverts it: its restarts start the posterior's mode search."""
     return f"results/inversion/{wildcards.model}/{wildcards.group}.h5" if wildcards.group in INVERTED else []
+
+
+ENCODER = encoder_params(config)  # the amortised start's setting, None when the run trains no encoder
+
+
+def encoder_of(wildcards):
+    """The model's encoder, when the run trains one (ais.encoder.steps > 0): E(x) is one more start of the search."""
+    return f"results/encoders/{wildcards.model}.pt" if ENCODER else []
 
 
 def check_factors(model):

@@ -25,12 +25,37 @@ rule fit_sigma:
         "../scripts/fit_sigma.py"
 
 
+rule train_encoder:
+    input:
+        generator="results/models/{model}/generator.pt",
+        sigma="results/sigma/{model}.json",
+        code=code("train_encoder"),
+    output:
+        "results/encoders/{model}.pt",
+    params:
+        encoder=ENCODER,
+        seed=config["seed"],
+        device=config["device"],
+    log:
+        logs("train_encoder/{model}"),
+    benchmark:
+        bench("train_encoder/{model}")
+    threads: config["threads"]
+    resources:
+        **torch_resources(mem_mb=3000, runtime=60),
+    conda:
+        ENV
+    script:
+        "../scripts/train_encoder.py"
+
+
 rule ais:
     input:
         generator="results/models/{model}/generator.pt",
         images=group_source,
         sigma="results/sigma/{model}.json",
         inversion=inversion_of,  # its restarts start the posterior's mode search
+        encoder=encoder_of,  # E(x): one more start (ais.encoder)
         code=code("ais"),
     output:
         temp("results/ais/{model}/{group}/shard_{shard}.h5"),
@@ -106,6 +131,7 @@ rule ais_check:
         images=group_source,
         sigma="results/sigma/{model}.json",
         inversion=inversion_of,
+        encoder=encoder_of,
         ais="results/ais/{model}/{group}.h5",
         code=code("ais_check"),
     output:

@@ -8,12 +8,13 @@ import numpy as np
 from ganaudit.artifacts import readers, store
 from ganaudit.data import evaluation, images
 from ganaudit.density import ais, errorbars
+from ganaudit.density.encoder import add_encoder_start, load_encoder
 from ganaudit.models import registry
 from ganaudit.workflow import runtime
 
 
-def main(generator_path: str, images_path: str, sigma_path: str, inversion_path: str | None, ais_path: str,
-         group: str, out_path: str, params: dict) -> None:
+def main(generator_path: str, images_path: str, sigma_path: str, inversion_path: str | None, encoder_path: str | None,
+         ais_path: str, group: str, out_path: str, params: dict) -> None:
     dev = runtime.device(params["device"])
     G = registry.load_generator(generator_path, dev)
     sigma2 = json.load(open(sigma_path))["sigma2_model_scale"]
@@ -26,6 +27,9 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
         cfg, latents = ais.independent_check(cfg, seed, params["smc_scaled"]), None
     else:
         latents = readers.restart_latents(inversion_path, 0, n, G.n_classes, G.latent_dim)
+    if encoder_path:  # the run's amortised start too: a larger budget never has fewer of the run's starts
+        cfg, latents = add_encoder_start(cfg, latents, load_encoder(encoder_path, dev),
+                                         images.to_model_scale(part.images), G.n_classes)
     out = ais.reestimate_group(G, part, group, sigma2, cfg, params["factors"], seed, dev, latents,
                                params["ais"]["exact_when_known"])
     run_marginal = evaluation.marginal_log_px(run["log_px_class"][:n], run["labels"][:n], group)
@@ -42,4 +46,4 @@ def main(generator_path: str, images_path: str, sigma_path: str, inversion_path:
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0], snakemake.threads)
     main(snakemake.input.generator, snakemake.input.images, snakemake.input.sigma, snakemake.input.get("inversion") or None,
-         snakemake.input.ais, snakemake.wildcards.group, snakemake.output[0], runtime.as_dict(snakemake.params))
+         snakemake.input.get("encoder") or None, snakemake.input.ais, snakemake.wildcards.group, snakemake.output[0], runtime.as_dict(snakemake.params))

@@ -10,6 +10,7 @@ module              owns
 `annealing`         the annealing loop, schedules, pilot-tuned step sizes
 `smc`               tempered SMC: finds posterior basins by their mass
 `posterior`         the posterior's modes (descent, Gauss–Newton, SMC) and their Laplace mixture
+`encoder`           an amortised start of the mode search: an encoder trained on the model's own samples
 `posterior_ais`     posterior-started AIS: strata of the mixture, forward and reverse chains
 `estimators`        the table of estimators (``AISConfig.start``): prior- and posterior-started, each with its
                     forward and reverse batch and its cost

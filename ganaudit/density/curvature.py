@@ -47,7 +47,10 @@ def jacobian(generator: Generator, z: Tensor, labels: Tensor | None, chunk: int 
     try:
         out: Tensor | None = None
         for i in range(0, d, chunk):
-            part = torch.func.vmap(lambda v: torch.func.jvp(f, (z,), (v.expand(b, d),))[1])(eye[i:i + chunk])
+            # forward mode needs no autograd graph: without no_grad, a generator whose weights require gradients
+            # (a user's module as it comes) keeps one pass's graph per direction alive (7x the memory at 256²)
+            with torch.no_grad():
+                part = torch.func.vmap(lambda v: torch.func.jvp(f, (z,), (v.expand(b, d),))[1])(eye[i:i + chunk])
             if d <= chunk:                                                   # one pass: as it always was
                 return part.permute(1, 2, 0).detach()
             if out is None:  # filled chunk by chunk: the Jacobian is held once, never beside its parts

@@ -112,9 +112,11 @@ def _posterior_search_cost(config, latent_dim: int, n_given: int = 0) -> dict[st
     """The mode search's passes of an image off the manifold (the search's second stage runs)."""
     s = config.search
     smc_starts = s.smc_keep if s.smc_particles else 0
-    n_starts = n_given + s.search_restarts + s.extra_restarts + smc_starts
-    k = min(s.n_modes, n_starts)
-    polished = min(max(s.n_modes, s.gn_candidates), n_starts)   # Levenberg–Marquardt rows (at most gn_steps each)
+    n_starts = n_given - s.direct_starts + s.search_restarts + s.extra_restarts + smc_starts   # descended
+    k = min(s.n_modes, n_starts + s.direct_starts)
+    # L-BFGS and Levenberg–Marquardt rows (at most polish_steps + 1 and gn_steps each): the best descended optima
+    # and the direct starts
+    polished = min(max(s.n_modes, s.gn_candidates), n_starts) + s.direct_starts
     # the tempered search's temperatures adapt to the image: its passes are bounded by smc_max_temps
     return {"gradient": n_starts * s.search_steps + s.smc_particles * (1 + s.smc_moves * s.smc_max_temps)
             + polished * (s.polish_steps + 1 if s.polish_steps else 0),

@@ -71,7 +71,10 @@ class SearchConfig:
     above the bottom of the basin, which L-BFGS reaches at a fraction of the passes (0: off, as before).
     ``descent_beta0 < 1``: tempered descent (`_adam`), the likelihood's weight rising geometrically from
     ``descent_beta0`` to 1 over the ``search_steps``, at no extra cost: it follows the basin with the mass, where
-    plain descent stops in the one nearest its start (1: off)."""
+    plain descent stops in the one nearest its start (1: off). ``direct_starts``: the last that many of the given
+    latents skip the descent and join the optima that L-BFGS and Levenberg–Marquardt refine (e.g. an amortised
+    encoder's ``E(x)``, `ganaudit.density.encoder`, already near the basin's bottom, which Adam's first large steps
+    would leave); the ``n_modes`` lowest after refinement are kept (0: every given latent descends, as before)."""
 
     search_restarts: int = 4
     extra_restarts: int = 12
@@ -80,6 +83,7 @@ class SearchConfig:
     search_steps: int = 100
     search_lr: float = 0.3
     descent_beta0: float = 1.0
+    direct_starts: int = 0
     screen_steps: int = 20
     screen_keep: int = 4
     smc_particles: int = 0
@@ -107,7 +111,7 @@ class SearchConfig:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1 (got {getattr(self, name)})")
         for name in ("search_restarts", "extra_restarts", "search_steps", "screen_steps", "screen_keep", "gn_steps",
-                     "polish_steps",
+                     "polish_steps", "direct_starts",
                      "gn_candidates", "smc_particles", "smc_moves", "smc_keep", "smc_max_temps"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"SearchConfig.{name} must be >= 0 (got {getattr(self, name)})")
@@ -422,11 +426,20 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     """
     n, d = x.shape[0], generator.latent_dim
     starts = [_nearest_starts(generator, x, labels, cfg, cfg.search_restarts)] if cfg.search_restarts else []
+    direct = None
     if latents is not None:
         lat = torch.as_tensor(latents, dtype=x.dtype, device=x.device)
         if lat.dim() != 3 or lat.shape[0] != n or lat.shape[2] != d:
             raise ValueError(f"latents must have shape ({n}, R, {d}), got {tuple(lat.shape)}")
-        starts.insert(0, torch.nan_to_num(lat, nan=0.0, posinf=0.0, neginf=0.0))
+        lat = torch.nan_to_num(lat, nan=0.0, posinf=0.0, neginf=0.0)
+        if cfg.direct_starts > lat.shape[1]:
+            raise ValueError(f"SearchConfig.direct_starts = {cfg.direct_starts} but only {lat.shape[1]} latents given")
+        if cfg.direct_starts:
+            lat, direct = lat[:, :lat.shape[1] - cfg.direct_starts], lat[:, lat.shape[1] - cfg.direct_starts:]
+        if lat.shape[1]:
+            starts.insert(0, lat)
+    elif cfg.direct_starts:
+        raise ValueError(f"SearchConfig.direct_starts = {cfg.direct_starts} but no latents given")
     if not starts:
         raise ValueError("the mode search has no starting point: give latents or set search_restarts >= 1")
     z, u, spent = _descend(generator, torch.cat(starts, dim=1), x, labels, sigma2, cfg)
@@ -465,6 +478,9 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
         chosen += [chosen[0]] * (k - len(chosen))
         keep[i] = torch.as_tensor(chosen, device=x.device)
     zk = torch.gather(z, 1, keep[..., None].expand(n, k, d)).reshape(n * k, d)
+    if direct is not None:   # the direct starts join the refinement without descending
+        zk = torch.cat([zk.view(n, k, d), direct.to(zk.dtype)], 1).reshape(-1, d)
+        k += direct.shape[1]
     xk = x.repeat_interleave(k, 0)
     lk = None if labels is None else labels.repeat_interleave(k, 0)
     if cfg.polish_steps:

@@ -219,6 +219,17 @@ def ais_setting(config: dict[str, Any]) -> dict[str, Any]:
             "exact_when_known": a["exact_when_known"]}
 
 
+def encoder_params(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The amortised start's training setting (`ganaudit.density.encoder.EncoderConfig`), or None where the run has
+    no encoder: ``ais.encoder.steps`` is 0 or the estimator does not start from the posterior (no mode search)."""
+    enc = dict(config["ais"].get("encoder") or {})
+    if not enc.get("steps"):
+        return None
+    from ganaudit.density.ais import config_from_params   # torch: only where an encoder is asked for
+
+    return enc if config_from_params(ais_setting(config)).start == "posterior" else None
+
+
 def ais_params(config: dict[str, Any], group: str) -> dict[str, Any]:
     """One AIS shard's settings: the estimator setting, the shard size and this group's image count."""
     return {**ais_setting(config), "shard_size": config["ais"]["shard_size"], "n_images": ais_n_images(config, group)}

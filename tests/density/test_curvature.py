@@ -184,3 +184,40 @@ def test_the_default_runs_shape_is_bitwise_unchanged_by_a_budget() -> None:
     b = find_modes(g, x, labels, 0.05, dataclasses.replace(cfg, memory_mb=2000.0))
     for name in ("mu", "chol", "log_weight", "energy", "laplace", "n_passes"):
         assert torch.equal(getattr(a, name), getattr(b, name)), name
+
+
+class Trainable(nn.Module):
+    """A generator as a user's module comes: weights that require gradients."""
+
+    latent_dim, image_shape, n_classes = 6, (1, 3, 3), None
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.lin = nn.Linear(6, 9)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return torch.tanh(self.lin(z)).view(-1, 1, 3, 3)
+
+
+def test_the_jacobian_saves_nothing_for_backward_when_the_weights_require_gradients() -> None:
+    """Forward-mode products need no autograd graph; a module whose weights require gradients must not record one per
+    direction (at StyleGAN2's width, 256², the tensors it saved for a backward pass that never comes kept ~1 GiB per
+    direction alive: benchmarks/bench_scale.py). The Jacobian equals the frozen module's, bitwise."""
+    g, z = Trainable(), torch.randn(3, 6)
+    assert all(p.requires_grad for p in g.parameters())
+    saved: list[int] = []
+
+    def pack(t: Tensor) -> Tensor:
+        saved.append(t.numel())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        g(z).sum()                                   # a plain pass: the hook sees what its graph saves
+    assert saved
+    saved.clear()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        j = jacobian(g, z, None, chunk=2)
+    assert not saved
+    frozen = Trainable().requires_grad_(False)
+    assert torch.equal(j, jacobian(frozen, z, None, chunk=2)) and not j.requires_grad

@@ -64,7 +64,7 @@ def test_adding_a_model_runs_that_model_and_the_summaries(smoke_run):
     proc = snakemake(smoke_run, "--configfile", "edited.yaml", "-n")
     jobs = planned_jobs(proc)
     assert jobs == {"train_model": 1, "sample_model": 2, "sample_quality": 1, "plot_training": 1, "invert": 4,
-                    "gather_inversion": 4, "fit_sigma": 1, "ais": 5, "gather_ais": 5, "ais_check": 5, "typicality": 1,
+                    "gather_inversion": 4, "fit_sigma": 1, "train_encoder": 1, "ais": 5, "gather_ais": 5, "ais_check": 5, "typicality": 1,
                     "manifold_inference": 1, "inversion_validation": 1, "plot_fig4_manifold_inference": 1,
                     "plot_fig10_reconstruction_all_models": 1, "plot_fig11_inversions_all_models": 1,
                     "metrics": 1, "metrics_table": 1, "plot_metrics_summary": 1,         # the metrics audit every model
