@@ -23,9 +23,10 @@ from ganaudit.models.base import Generator, device_of
 MIB = 1 << 20
 #: memory of one JVP direction in units of one forward pass's live activations (the tangent and the temporaries of
 #: its products under ``vmap``), measured on `ganaudit.models.stylegan.StyleGANLike` by `benchmarks/bench_scale.py`
-#: (peak resident growth ÷ `pass_bytes`): the primal and one direction took 968 MiB at 3×256×256 and StyleGAN2's
-#: width with 129 MiB live per pass (6.5 passes for the direction, so a plan there is ~7 % over its budget), up to
-#: 5.1 a direction at smaller sizes
+#: (peak resident growth ÷ `pass_bytes`): with the weights requiring gradients the primal and one direction took
+#: 968 MiB at 3×256×256 and StyleGAN2's width with 129 MiB live per pass (6.5 passes), up to 5.1 at smaller sizes;
+#: since `jacobian` records no autograd graph, 288 MiB (2.2 passes, ``--phases curvature_chunk``). Kept at 6: plans
+#: stay as they were, now well inside their budget
 JVP_FACTOR = 6
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 SEED_OFFSETS = {"train": 0, "generated": 1_000_003, "generated_calibration": 2_000_003, "inversion": 3_000_017,
                 "ais": 4_000_037, "validation": 5_000_011, "quality": 6_000_001, "typicality": 7_000_003,
-                "encoder": 8_000_009}
+                "encoder": 20_000_003}   # far above the audits' offsets (ganaudit.audits.registry)
 """The paper stages' streams of random numbers; an audit's is its registry entry's ``seed_offset``
 (`ganaudit.audits.registry`), passed to `seed_for` by its script, so that adding an audit touches no other job."""
 
