@@ -183,7 +183,7 @@ def main() -> None:
             print(f"encoder trained in {time.perf_counter() - t:.0f} s: {check}", flush=True)
         ais, lat4 = add_encoder_start(ais, lat[:, None].numpy(), load_encoder(path), x, None)   # refined directly
         lat = torch.as_tensor(lat4[:, 0])
-        starts_key = ("inversion", "encoder", enc_cfg)
+        starts_key = ("inversion", "encoder", enc_cfg, enc_seed)   # the encoder as trained: setting and seed
 
     def gap(idx):
         g = search_gap(G, x[idx], z[idx], sigma2, ais.search, lab(idx), lat[idx], seeds[idx], args.refine_steps,
