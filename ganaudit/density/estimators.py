@@ -118,10 +118,11 @@ def _posterior_search_cost(config, latent_dim: int, n_given: int = 0) -> dict[st
     # and the direct starts
     polished = min(max(s.n_modes, s.gn_candidates), n_starts) + s.direct_starts
     # the tempered search's temperatures adapt to the image: its passes are bounded by smc_max_temps
+    hops = s.hop_rounds * s.hop_starts   # basin hopping: refined like the optima, one precision per round
     return {"gradient": n_starts * s.search_steps + s.smc_particles * (1 + s.smc_moves * s.smc_max_temps)
-            + polished * (s.polish_steps + 1 if s.polish_steps else 0),
-            "forward": n_starts + 1 + polished * (2 * s.gn_steps) + config.prior_draws,
-            "jvp": latent_dim * (polished * s.gn_steps + k)}
+            + (polished + hops) * (s.polish_steps + 1 if s.polish_steps else 0),
+            "forward": n_starts + 1 + polished * (2 * s.gn_steps) + hops * (1 + 2 * s.gn_steps) + config.prior_draws,
+            "jvp": latent_dim * (polished * s.gn_steps + k + hops * s.gn_steps + (s.hop_rounds if s.hop_starts else 0))}
 
 
 # ---------------------------------------------------------------------------------------------- the table

@@ -11,7 +11,8 @@ Model: ``p(x, z) = N(z; 0, I) · N(x; G(z), σ² I)``, so ``U(z) = −log p(x, z
    the manifold descend again from more pool latents and, with ``smc_particles > 0``, from the best particles of
    a tempered SMC (`ganaudit.density.smc`), which finds basins by their mass instead of their nearness. The best iterates
    are deduplicated and the ``n_modes`` lowest refined by ``polish_steps`` L-BFGS iterations and ``gn_steps``
-   Levenberg–Marquardt steps.
+   Levenberg–Marquardt steps; with ``hop_starts``, points drawn around the best one's Laplace approximation are
+   refined the same way and compete with them (basin hopping, `_hop`).
 2. **Laplace approximation** at each mode ``μ_k``: precision ``H_k = I + J_kᵀ J_k / σ²`` (Gauss–Newton; ``J`` the
    generator's Jacobian, by forward-mode differentiation), so ``N(μ_k, s² H_k⁻¹)`` with ``s = proposal_scale``;
    modes within ``merge_radius`` (in the units of a kept mode's whitening) of a better one are dropped. The
@@ -42,6 +43,7 @@ from ganaudit.models.base import Generator
 
 SEARCH_SEED = 0x5EA7C4  # the default pool seed: shared by every image, so modes do not depend on batching
 SEARCH_STREAM_OFFSET = 1 << 42  # the tempered search's per-image streams: far from any image's own seed
+HOP_STREAM_OFFSET = 1 << 45  # the basin hops' per-image streams
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,17 @@ class SearchConfig:
     plain descent stops in the one nearest its start (1: off). ``direct_starts``: the last that many of the given
     latents skip the descent and join the optima that L-BFGS and Levenberg–Marquardt refine (e.g. an amortised
     encoder's ``E(x)``, `ganaudit.density.encoder`, already near the basin's bottom, which Adam's first large steps
-    would leave); the ``n_modes`` lowest after refinement are kept (0: every given latent descends, as before)."""
+    would leave); the ``n_modes`` lowest after refinement are kept (0: every given latent descends, as before).
+
+    Basin hopping (``hop_starts > 0``, `_hop`): after refinement, ``hop_rounds`` times, ``hop_starts`` points drawn
+    from each image's best optimum's Laplace approximation widened by ``hop_scale``, ``N(μ, hop_scale² H⁻¹)``, are
+    refined like the optima (``polish_steps`` L-BFGS, ``gn_steps`` Levenberg–Marquardt) and join them; the
+    ``n_modes`` lowest distinct ones are kept. A start that L-BFGS brought to a neighbouring minimum (an encoder's
+    prediction a few latent units off) reaches the deeper basin beside it along the directions the posterior is
+    loosest in. Cost per image: ``hop_rounds · (d + hop_starts · (polish_steps + 1 + 1 + gn_steps · (d + 2)))``.
+    Its draws come from the image's own stream (``seeds`` + `HOP_STREAM_OFFSET`), never the chains' (0: off). A
+    larger budget (`ganaudit.density.ais.AISConfig.scaled`) keeps the hops as they are: like ``polish_steps``, they
+    refine the best optimum, whatever number of restarts found it."""
 
     search_restarts: int = 4
     extra_restarts: int = 12
@@ -105,13 +117,16 @@ class SearchConfig:
     search_seed: int = SEARCH_SEED
     jacobian_chunk: int = 64
     memory_mb: float = 0.0
+    hop_starts: int = 0
+    hop_rounds: int = 1
+    hop_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("search_candidates", "n_modes", "jacobian_chunk"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"SearchConfig.{name} must be >= 1 (got {getattr(self, name)})")
         for name in ("search_restarts", "extra_restarts", "search_steps", "screen_steps", "screen_keep", "gn_steps",
-                     "polish_steps", "direct_starts",
+                     "polish_steps", "direct_starts", "hop_starts", "hop_rounds",
                      "gn_candidates", "smc_particles", "smc_moves", "smc_keep", "smc_max_temps"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"SearchConfig.{name} must be >= 0 (got {getattr(self, name)})")
@@ -122,6 +137,8 @@ class SearchConfig:
                              f"0 < smc_ess < 1 (got {self.smc_keep}, {self.smc_max_temps}, {self.smc_ess})")
         if not 0 <= self.uniform_mix <= 1:
             raise ValueError(f"SearchConfig.uniform_mix must be in [0, 1] (got {self.uniform_mix})")
+        if not self.hop_scale > 0:
+            raise ValueError(f"SearchConfig.hop_scale must be > 0 (got {self.hop_scale})")
         if self.memory_mb < 0:
             raise ValueError(f"SearchConfig.memory_mb must be >= 0 (got {self.memory_mb})")
         if not 0 < self.descent_beta0 <= 1:
@@ -488,7 +505,14 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
         passes += lb_passes.view(n, k).sum(1)
     zk, uk, gn_passes = _gauss_newton(generator, zk.clone(), xk, lk, sigma2, cfg.gn_steps, cfg)
     passes += gn_passes.view(n, k).sum(1) - k
-    if k > cfg.n_modes:   # keep the n_modes lowest polished optima
+    if cfg.hop_starts and cfg.hop_rounds:
+        zk, uk, hop_passes = _hop(generator, zk.view(n, k, d), uk.view(n, k), x, labels, sigma2, cfg,
+                                  np.arange(n) if seeds is None else np.asarray(seeds))
+        passes += hop_passes
+        k = cfg.n_modes
+        zk, uk = zk.reshape(n * k, d), uk.reshape(n * k)
+        lk = None if labels is None else labels.repeat_interleave(k, 0)
+    elif k > cfg.n_modes:   # keep the n_modes lowest polished optima
         top = uk.view(n, k).argsort(dim=1)[:, :cfg.n_modes]
         k = cfg.n_modes
         zk = torch.gather(zk.view(n, -1, d), 1, top[..., None].expand(n, k, d)).reshape(n * k, d)
@@ -505,6 +529,51 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     return Modes(mu=mu, chol=chol.to(x.dtype), log_weight=log_w, energy=uk, laplace=torch.where(valid, laplace, -math.inf),
                  n_modes=valid.sum(1), scale=cfg.proposal_scale, log_prior_weight=math.log(cfg.prior_weight),
                  n_passes=passes)
+
+
+def _hop(generator: Generator, z: Tensor, u: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
+         cfg: SearchConfig, seeds: np.ndarray) -> tuple[Tensor, Tensor, Tensor]:
+    """Basin hopping (`SearchConfig`) from the refined optima ``z [n, K, d]`` (energies ``u [n, K]``): each round
+    draws ``hop_starts`` points from ``N(μ, hop_scale² H⁻¹)`` at each image's lowest optimum ``μ`` (``H`` the
+    Gauss–Newton precision), refines them and adds them to the candidates. Returns the ``n_modes`` lowest distinct
+    candidates ``[n, n_modes, d]`` (within ``merge_radius`` of a lower one, whitened by the last centre's ``H``, is
+    the same mode; an image with fewer distinct ones repeats its best, which `_merge` then drops), their energies
+    and the passes spent per image."""
+    n, _, d = z.shape
+    h, dev = cfg.hop_starts, x.device
+    streams = [torch.Generator(device="cpu").manual_seed(int(s) + HOP_STREAM_OFFSET) for s in seeds]
+    passes = torch.zeros(n, dtype=torch.long, device=dev)
+    rows = torch.arange(n, device=dev)
+    xh = x.repeat_interleave(h, 0)
+    lh = None if labels is None else labels.repeat_interleave(h, 0)
+    chol = None
+    for _ in range(cfg.hop_rounds):
+        centre = z[rows, torch.nan_to_num(u, nan=math.inf).argmin(1)]
+        chol = torch.linalg.cholesky(_precision(generator, centre, labels, sigma2, cfg))     # [n, d, d] float64
+        passes += d
+        eps = torch.stack([torch.randn(h, d, generator=g, dtype=torch.float64) for g in streams]).to(dev)
+        # z = μ + s L⁻ᵀ ε has covariance s² (L Lᵀ)⁻¹ = s² H⁻¹
+        step = torch.linalg.solve_triangular(chol.transpose(1, 2)[:, None], eps[..., None], upper=True)[..., 0]
+        zh = (centre.double()[:, None] + cfg.hop_scale * step).to(z.dtype).reshape(n * h, d)
+        if cfg.polish_steps:
+            zh, _, p = _lbfgs(generator, zh, xh, lh, sigma2, cfg.polish_steps, tol=cfg.polish_tol)
+            passes += p.view(n, h).sum(1)
+        zh, uh, p = _gauss_newton(generator, zh.clone(), xh, lh, sigma2, cfg.gn_steps, cfg)
+        passes += p.view(n, h).sum(1)
+        z, u = torch.cat([z, zh.view(n, h, d)], 1), torch.cat([u, uh.view(n, h)], 1)
+    keep = torch.zeros(n, cfg.n_modes, dtype=torch.long, device=dev)
+    for i in range(n):
+        chosen: list[int] = []
+        for j in u[i].argsort().tolist():
+            if not math.isfinite(float(u[i, j])):
+                break
+            if all(float((chol[i].T @ (z[i, j] - z[i, c]).double()).norm()) >= cfg.merge_radius for c in chosen):
+                chosen.append(j)
+            if len(chosen) == cfg.n_modes:
+                break
+        chosen += [chosen[0]] * (cfg.n_modes - len(chosen))
+        keep[i] = torch.as_tensor(chosen, device=dev)
+    return (torch.gather(z, 1, keep[..., None].expand(n, cfg.n_modes, d)), torch.gather(u, 1, keep), passes)
 
 
 def _merge(mu: Tensor, chol: Tensor, laplace: Tensor, radius: float) -> Tensor:

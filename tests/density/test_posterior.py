@@ -297,3 +297,51 @@ def test_direct_starts_skip_the_descent_and_join_the_refinement() -> None:
         find_modes(G, x, None, sigma2, dataclasses.replace(lone, direct_starts=2), near)
     with pytest.raises(ValueError, match="no latents"):
         find_modes(G, x, None, sigma2, dataclasses.replace(lone, direct_starts=1, search_restarts=1))
+
+
+def test_basin_hopping_reaches_the_basin_beside_a_refined_start() -> None:
+    """``hop_starts``: a direct start refined into the lighter preimage of the parabola (3.5, U ≈ 6.1) stays there;
+    points drawn around it from its Laplace approximation widened ``hop_scale`` times cross ½ and L-BFGS takes them
+    to the heavier preimage (−2.5, 3 nats lower). With two mode slots both preimages are kept (hops that fall back
+    to 3.5 are the same mode, not a second one). An image's hops come from its own seed, whatever its batch; the
+    passes stay within the estimator's stated cost, and the estimate is then the quadrature value."""
+    G, sigma2 = Parabola(), 0.01
+    x = G(torch.tensor([[3.5]])).repeat(3, 1, 1, 1)
+    near = torch.full((3, 2, 1), 3.5)                                  # one start descends, one is refined directly
+    base = SearchConfig(search_restarts=0, extra_restarts=0, n_modes=1, gn_steps=0, polish_steps=40, direct_starts=1,
+                        search_lr=0.05)
+    hop = dataclasses.replace(base, hop_starts=16, hop_scale=400.0)   # the Laplace sd at 3.5 is 0.013
+    seeds = np.array([3, 4, 5])
+    lone = find_modes(G, x, None, sigma2, base, near, seeds)
+    hopped = find_modes(G, x, None, sigma2, hop, near, seeds)
+    np.testing.assert_allclose(lone.mu[:, 0, 0].numpy(), 3.5, atol=0.01)
+    np.testing.assert_allclose(hopped.mu[:, 0, 0].numpy(), -2.5, atol=0.01)
+    np.testing.assert_allclose((lone.energy - hopped.energy)[:, 0].numpy(), 3.0, atol=2e-3)
+    two = find_modes(G, x, None, sigma2, dataclasses.replace(hop, n_modes=2), near, seeds)
+    np.testing.assert_array_equal(two.n_modes.numpy(), 2)
+    np.testing.assert_allclose(np.sort(two.mu[:, :, 0].numpy(), axis=1), [[-2.5, 3.5]] * 3, atol=0.01)
+    alone = find_modes(G, x[1:2], None, sigma2, hop, near[1:2], seeds[1:2])
+    torch.testing.assert_close(alone.mu[0], hopped.mu[1])
+    assert int(alone.n_passes[0]) == int(hopped.n_passes[1])
+    assert np.all(hopped.n_passes.numpy() - lone.n_passes.numpy() <= 1 + 16 * (40 + 2))   # d + hops (L-BFGS, U)
+    config = dataclasses.replace(POSTERIOR, n_steps=4, search=dataclasses.replace(hop, n_modes=2))
+    res = ais_log_likelihood(G, x, sigma2, config=config, seed=seeds, latents=near)
+    assert np.all(res.evaluations <= cost(config, 1, n_given=2)["total"])
+    np.testing.assert_allclose(res.log_px, quadrature_log_px(G, x[:1], sigma2), atol=0.15)
+    with pytest.raises(ValueError, match="hop_scale"):
+        SearchConfig(hop_scale=0.0)
+    with pytest.raises(ValueError, match="hop_starts"):
+        SearchConfig(hop_starts=-1)
+
+
+def test_basin_hopping_keeps_one_mode_of_a_unimodal_posterior_under_its_class() -> None:
+    """A class-conditional linear-Gaussian model has one posterior mode per image: hops under each image's class fall
+    back into it and count once (one mode, not ``n_modes`` copies), and the estimate stays the exact value."""
+    model = random_linear_gaussian((1, 4, 4), 3, seed=7, scale=0.5, n_classes=3)
+    labels, sigma2 = torch.tensor([0, 2, 1]), 0.05
+    x, _ = simulate(model, 3, sigma2, labels, seed=8)
+    search = dataclasses.replace(POSTERIOR.search, hop_starts=3, polish_steps=20)
+    modes = find_modes(model, x, labels, sigma2, search, seeds=np.arange(3))
+    np.testing.assert_array_equal(modes.n_modes.numpy(), 1)
+    res = ais_log_likelihood(model, x, sigma2, labels, config=dataclasses.replace(POSTERIOR, search=search), seed=0)
+    np.testing.assert_allclose(res.log_px, exact_log_likelihood(model, x, sigma2, labels), atol=0.1)
