@@ -30,6 +30,7 @@ Shapes: ``n`` images (each with its own class, if any), ``K`` mode slots per ima
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -481,19 +482,7 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
     # the best distinct starts go on to Gauss–Newton (near-identical optima are one mode); with gn_candidates,
     # more of them are polished and the n_modes lowest after polishing are kept
     k = min(max(cfg.n_modes, cfg.gn_candidates), s)
-    order = u.argsort(dim=1)
-    keep = torch.zeros(n, k, dtype=torch.long, device=x.device)
-    for i in range(n):
-        chosen: list[int] = []
-        for j in order[i].tolist():
-            if not math.isfinite(float(u[i, j])):
-                break  # sorted: the rest are the unused slots of the second stage
-            if all(float((z[i, j] - z[i, c]).norm()) > 1e-3 for c in chosen):
-                chosen.append(j)
-            if len(chosen) == k:
-                break
-        chosen += [chosen[0]] * (k - len(chosen))
-        keep[i] = torch.as_tensor(chosen, device=x.device)
+    keep = _lowest_distinct(z, u, k, lambda i, diff: float(diff.norm()) > 1e-3)
     zk = torch.gather(z, 1, keep[..., None].expand(n, k, d)).reshape(n * k, d)
     if direct is not None:   # the direct starts join the refinement without descending
         zk = torch.cat([zk.view(n, k, d), direct.to(zk.dtype)], 1).reshape(-1, d)
@@ -531,6 +520,27 @@ def find_modes(generator: Generator, x: Tensor, labels: Tensor | None, sigma2: f
                  n_passes=passes)
 
 
+def _lowest_distinct(z: Tensor, u: Tensor, k: int, apart: Callable[[int, Tensor], bool]) -> Tensor:
+    """``[n, k]`` indices into the candidates ``z [n, S, d]`` (energies ``u [n, S]``; non-finite ones are unused
+    slots): each image's ``k`` lowest that are ``apart(i, z_j − z_c)`` from every lower one already chosen; an image
+    with fewer repeats its lowest."""
+    n = z.shape[0]
+    order = u.argsort(dim=1)
+    keep = torch.zeros(n, k, dtype=torch.long, device=z.device)
+    for i in range(n):
+        chosen: list[int] = []
+        for j in order[i].tolist():
+            if not math.isfinite(float(u[i, j])):
+                break  # sorted: the rest are unused slots too
+            if all(apart(i, z[i, j] - z[i, c]) for c in chosen):
+                chosen.append(j)
+            if len(chosen) == k:
+                break
+        chosen += [chosen[0]] * (k - len(chosen))
+        keep[i] = torch.as_tensor(chosen, device=z.device)
+    return keep
+
+
 def _hop(generator: Generator, z: Tensor, u: Tensor, x: Tensor, labels: Tensor | None, sigma2: float,
          cfg: SearchConfig, seeds: np.ndarray) -> tuple[Tensor, Tensor, Tensor]:
     """Basin hopping (`SearchConfig`) from the refined optima ``z [n, K, d]`` (energies ``u [n, K]``): each round
@@ -561,18 +571,8 @@ def _hop(generator: Generator, z: Tensor, u: Tensor, x: Tensor, labels: Tensor |
         zh, uh, p = _gauss_newton(generator, zh.clone(), xh, lh, sigma2, cfg.gn_steps, cfg)
         passes += p.view(n, h).sum(1)
         z, u = torch.cat([z, zh.view(n, h, d)], 1), torch.cat([u, uh.view(n, h)], 1)
-    keep = torch.zeros(n, cfg.n_modes, dtype=torch.long, device=dev)
-    for i in range(n):
-        chosen: list[int] = []
-        for j in u[i].argsort().tolist():
-            if not math.isfinite(float(u[i, j])):
-                break
-            if all(float((chol[i].T @ (z[i, j] - z[i, c]).double()).norm()) >= cfg.merge_radius for c in chosen):
-                chosen.append(j)
-            if len(chosen) == cfg.n_modes:
-                break
-        chosen += [chosen[0]] * (cfg.n_modes - len(chosen))
-        keep[i] = torch.as_tensor(chosen, device=dev)
+    keep = _lowest_distinct(z, u, cfg.n_modes,
+                            lambda i, diff: float((chol[i].T @ diff.double()).norm()) >= cfg.merge_radius)
     return (torch.gather(z, 1, keep[..., None].expand(n, cfg.n_modes, d)), torch.gather(u, 1, keep), passes)
 
 
