@@ -19,7 +19,9 @@ that commit's ``ganaudit/``) to compare; ``--label`` names the row::
     PYTHONPATH=/tmp/bdmc_before .venv/bin/python benchmarks/bench_bdmc.py --config configs/faces.yaml --label before
     .venv/bin/python benchmarks/bench_bdmc.py --config configs/faces.yaml --label after
 
-``--generator``/``--sigma`` take a finished run's generator and σ² JSON instead of the config's model (e.g. the smoke
+``--encoder`` takes a saved encoder (rule ``train_encoder``'s ``results/encoders/{model}.pt``): its ``E(x)`` joins the
+forward estimator's mode search as the pipeline's ``ais`` rule adds it (`ganaudit.density.encoder.add_encoder_start`);
+the reverse bound starts at the exact sample and needs none. ``--generator``/``--sigma`` take a finished run's generator and σ² JSON instead of the config's model (e.g. the smoke
 run's ``results/models/gan.pt`` and ``results/models/gan_sigma.json``). Results go to ``--out`` (JSON, appended by
 label). Seconds are wall-clock on whatever machine runs it (a shared one: compare passes, not seconds).
 """
@@ -57,7 +59,7 @@ def passes(cfg: ais.AISConfig) -> int:
 
 
 def run(config_path: str, generator_path: str | None, sigma_path: str | None, n: int, seed: int, factor: int,
-        label: str) -> dict:
+        label: str, encoder_path: str | None = None) -> dict:
     config = yaml.safe_load(Path(config_path).read_text())
     torch.set_num_threads(int(config.get("threads", 1)))
     G = load(config, generator_path)
@@ -67,7 +69,13 @@ def run(config_path: str, generator_path: str | None, sigma_path: str | None, n:
     labels = (torch.arange(n) % G.n_classes) if G.n_classes else None
     x, z = bdmc.simulate(G, n, sigma2, labels, seed)
     t0 = time.time()
-    lo = ais.ais_log_likelihood(G, x, sigma2, labels, cfg, seed=seed + 1_000_003)
+    fwd, starts = cfg, None
+    if encoder_path:
+        from ganaudit.density.encoder import add_encoder_start, load_encoder
+
+        fwd, starts = add_encoder_start(cfg, None, load_encoder(encoder_path), x, G.n_classes)
+    lo = ais.ais_log_likelihood(G, x, sigma2, labels, fwd, seed=seed + 1_000_003,
+                                latents=None if starts is None else torch.as_tensor(starts[:, 0]))
     t1 = time.time()
     ups = {}
     for f in (1, factor):
@@ -76,7 +84,7 @@ def run(config_path: str, generator_path: str | None, sigma_path: str | None, n:
         ups[f] = (bdmc.ais_upper_bound(G, x, z, sigma2, labels, c, seed=seed + 2_000_003), time.time() - s, passes(c))
     up1, up4 = ups[1][0], ups[factor][0]
     same = np.isclose(up1.log_w, up4.log_w, rtol=0, atol=1e-9)
-    out = {"label": label, "config": config_path, "n_images": n, "sigma2": sigma2, "n_steps": cfg.n_steps,
+    out = {"label": label, "config": config_path, "encoder": encoder_path, "n_images": n, "sigma2": sigma2, "n_steps": cfg.n_steps,
            "n_chains": cfg.n_chains, "factor": factor,
            "lower": lo.log_px.tolist(), "upper_1x": up1.log_px.tolist(), f"upper_{factor}x": up4.log_px.tolist(),
            "lower_mean": float(lo.log_px.mean()), "upper_1x_mean": float(up1.log_px.mean()),
@@ -104,8 +112,9 @@ def main() -> None:
     ap.add_argument("--factor", type=int, default=4)
     ap.add_argument("--label", default="after")
     ap.add_argument("--out", default="benchmarks/out/bdmc.json")
+    ap.add_argument("--encoder", default=None, help="a saved encoder: E(x) joins the forward estimator's search")
     a = ap.parse_args()
-    res = run(a.config, a.generator, a.sigma, a.images, a.seed, a.factor, a.label)
+    res = run(a.config, a.generator, a.sigma, a.images, a.seed, a.factor, a.label, a.encoder)
     path = Path(a.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     old = json.loads(path.read_text()) if path.exists() else {}
