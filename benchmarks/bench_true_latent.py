@@ -159,7 +159,9 @@ def main() -> None:
     if args.reference_overrides is None:   # one fixed reference: basin hopping is part of the search under test
         ref_ais = dataclasses.replace(ref_ais, search=dataclasses.replace(ref_ais.search, hop_starts=0))
     inv_cfg = evaluation.config_from(InversionConfig, cfg["inversion"], progress=False)
-    img = lambda i: (args.seed, int(i), labels is None or int(labels[i]))  # noqa: E731
+    # an image is its seed, index and class, and the number simulated with it (their noise follows all n latents);
+    # 8, the default, is left out: the keys from before it was part of them
+    img = lambda i: (args.seed, int(i), labels is None or int(labels[i])) + (() if n == 8 else (n,))  # noqa: E731
     lab = lambda idx: None if labels is None else labels[idx]  # noqa: E731
     timing: dict[str, list[float]] = {}   # seconds and images computed, per step
 
