@@ -21,7 +21,8 @@ that commit's ``ganaudit/``) to compare; ``--label`` names the row::
 
 ``--encoder`` takes a saved encoder (rule ``train_encoder``'s ``results/encoders/{model}.pt``): its ``E(x)`` joins the
 forward estimator's mode search as the pipeline's ``ais`` rule adds it (`ganaudit.density.encoder.add_encoder_start`);
-the reverse bound starts at the exact sample and needs none. ``--generator``/``--sigma`` take a finished run's generator and σ² JSON instead of the config's model (e.g. the smoke
+the reverse chains' proposal gets it too (as `ganaudit.density.bdmc.bdmc` gives it to both directions), so a basin
+the search misses shows as that image's gap. ``--generator``/``--sigma`` take a finished run's generator and σ² JSON instead of the config's model (e.g. the smoke
 run's ``results/models/gan.pt`` and ``results/models/gan_sigma.json``). Results go to ``--out`` (JSON, appended by
 label). Seconds are wall-clock on whatever machine runs it (a shared one: compare passes, not seconds).
 """
@@ -74,14 +75,16 @@ def run(config_path: str, generator_path: str | None, sigma_path: str | None, n:
         from ganaudit.density.encoder import add_encoder_start, load_encoder
 
         fwd, starts = add_encoder_start(cfg, None, load_encoder(encoder_path), x, G.n_classes)
-    lo = ais.ais_log_likelihood(G, x, sigma2, labels, fwd, seed=seed + 1_000_003,
-                                latents=None if starts is None else torch.as_tensor(starts[:, 0]))
+    latents = None if starts is None else torch.as_tensor(starts[:, 0])
+    lo = ais.ais_log_likelihood(G, x, sigma2, labels, fwd, seed=seed + 1_000_003, latents=latents)
     t1 = time.time()
     ups = {}
-    for f in (1, factor):
-        c = dataclasses.replace(cfg, n_steps=cfg.n_steps * f)
+    for f in (1, factor):   # the reverse chains' proposal has the encoder's start too, as the forward one
+        c = dataclasses.replace(fwd, n_steps=cfg.n_steps * f)
         s = time.time()
-        ups[f] = (bdmc.ais_upper_bound(G, x, z, sigma2, labels, c, seed=seed + 2_000_003), time.time() - s, passes(c))
+        extra = {} if latents is None else {"latents": latents}   # (the code before the change takes none)
+        ups[f] = (bdmc.ais_upper_bound(G, x, z, sigma2, labels, c, seed=seed + 2_000_003, **extra),
+                  time.time() - s, passes(c))
     up1, up4 = ups[1][0], ups[factor][0]
     same = np.isclose(up1.log_w, up4.log_w, rtol=0, atol=1e-9)
     out = {"label": label, "config": config_path, "encoder": encoder_path, "n_images": n, "sigma2": sigma2, "n_steps": cfg.n_steps,

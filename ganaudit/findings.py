@@ -187,8 +187,10 @@ def bdmc_finding(ais_validation: pd.DataFrame | None, gan: str) -> dict[str, Any
     strata = "" if pd.isna(share) else f"; {100 * share:.0f} % of reverse chains in the proposal's defensive stratum"
     if status.startswith("degenerate"):
         return {"degenerate": True, "text": f"**degenerate** ({status}{strata})"}
+    worst = r.get("gap_max_nats", float("nan"))
+    most = "" if pd.isna(worst) else f", {_fmt(worst, '.1f')} at the worst image"
     return {"degenerate": False, "text": (f"upper minus lower bound {_fmt(r.gap_mean_nats, '.1f')} nats on average over "
-                                          f"{int(r.n_images)} images{strata}")}
+                                          f"{int(r.n_images)} images{most}{strata}")}
 
 
 def typicality_finding(table2: pd.DataFrame, gan: str) -> dict[str, Any]:

@@ -103,6 +103,7 @@ rule validate_ais:
         test=data_file("test") if HAS_TRAIN else [],
         generators=expand("results/models/{model}/generator.pt", model=GAN_MODELS),
         sigmas=expand("results/sigma/{model}.json", model=GAN_MODELS),
+        encoders=expand("results/encoders/{model}.pt", model=GAN_MODELS) if ENCODER else [],  # the BDMC checks the run's search
         code=code("validate_ais"),
     output:
         **table("ais_validation", "ais_validation"),

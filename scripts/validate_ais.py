@@ -11,18 +11,19 @@ import torch
 from ganaudit.artifacts import tables
 from ganaudit.data import images
 from ganaudit.density import ais, bdmc
+from ganaudit.density.encoder import load_encoder
 from ganaudit.models import registry
 from ganaudit.models.ppca import fit_ppca
 from ganaudit.workflow import runtime
 
 
-def main(train_path: str | None, test_path: str | None, generator_paths: list[str], sigma_paths: list[str], out_csv: str, out_md: str,
-         params: dict) -> None:
+def main(train_path: str | None, test_path: str | None, generator_paths: list[str], sigma_paths: list[str],
+         encoder_paths: list[str], out_csv: str, out_md: str, params: dict) -> None:
     v, seed = params["validation"], runtime.seed_for(params["seed"], "validation")
     dev = runtime.device(params["device"])
     rows = []
     run_cfg = ais.config_from_params(params["ais"])
-    for model, gpath, spath in zip(params["models"], generator_paths, sigma_paths):
+    for i, (model, gpath, spath) in enumerate(zip(params["models"], generator_paths, sigma_paths)):
         G = registry.load_generator(gpath, dev)
         sigma2 = json.load(open(spath))["sigma2_model_scale"]
         if train_path:
@@ -44,8 +45,9 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
                              "mean_signed_error_nats": r["mean_error"]})
                 log.info("%s", rows[-1])
         labels = (torch.arange(v["bdmc_images"]) % G.n_classes) if G.n_classes else None
-        b = bdmc.bdmc(G, v["bdmc_images"], sigma2, labels, run_cfg, seed)
-        rows.append({"check": "BDMC, images simulated from the GAN", "model": model, "setting": "run",
+        enc = load_encoder(encoder_paths[i], dev) if encoder_paths else None  # the run's E(x) start, as its estimates have
+        b = bdmc.bdmc(G, v["bdmc_images"], sigma2, labels, run_cfg, seed, enc)
+        rows.append({"check": "BDMC, images simulated from the GAN", "model": model, "setting": "run", "encoder_start": enc is not None,
                      "schedule": run_cfg.schedule, "n_steps": run_cfg.n_steps, "n_leapfrog": run_cfg.n_leapfrog, "n_chains": run_cfg.n_chains,
                      "sigma2": sigma2, "n_images": v["bdmc_images"], "lower_mean_nats": float(b["lower"].mean()),
                      "upper_mean_nats": float(b["upper"].mean()), **bdmc.summary(b)})
@@ -56,7 +58,9 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
         "training data, with the GAN's latent size and σ², on test images (nats/image): a check of the estimator on "
         "a linear model. BDMC rows: the mean gap between the reverse-AIS upper bound and the forward-AIS lower bound "
         "on images simulated from the GAN, which lie on its manifold; the true log-likelihood lies between them (in "
-        "expectation). Every reverse chain anneals, those in the proposal's defensive stratum too (its fraction per "
+        "expectation). The forward estimator is the run's, with its encoder start where the run trains one "
+        "(encoder_start): a mode search that misses the basin holding an image's mass shows as that image's gap "
+        "(gap_max_nats), since the reverse chains start at the true latent. Every reverse chain anneals, those in the proposal's defensive stratum too (its fraction per "
         "image: reverse_defensive_per_image); a reverse chain that made no accepted move is one importance weight, "
         "and when at least half are (reverse_degenerate_per_image) bdmc_status says the run is degenerate and no gap "
         "is stated. Neither measures the error on the run's real images, which lie off the manifold: the "
@@ -66,4 +70,4 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
 if "snakemake" in globals():
     log = runtime.setup(snakemake.log[0], snakemake.threads)
     main(snakemake.input.get("train") or None, snakemake.input.get("test") or None, list(snakemake.input.generators), list(snakemake.input.sigmas),
-         snakemake.output.csv, snakemake.output.md, runtime.as_dict(snakemake.params))
+         list(snakemake.input.get("encoders") or []), snakemake.output.csv, snakemake.output.md, runtime.as_dict(snakemake.params))

@@ -335,6 +335,9 @@ def test_bdmc_sentence_states_a_gap_only_when_the_bounds_hold():
     ok = findings.bdmc_finding(pd.DataFrame([{**base, "bdmc_status": "bounds"}]), "gan")
     assert ok == {"degenerate": False, "text": "upper minus lower bound 12.3 nats on average over 4 images; 25 % of "
                                                "reverse chains in the proposal's defensive stratum"}
+    worst = findings.bdmc_finding(pd.DataFrame([{**base, "bdmc_status": "bounds", "gap_max_nats": 40.04}]), "gan")
+    assert worst["text"].startswith("upper minus lower bound 12.3 nats on average over 4 images, 40.0 at the worst "
+                                    "image; ")   # a basin the search missed on one image shows there
     status = "degenerate: 100 % of reverse chains made no move (one-sample weights), no gap stated"
     bad = findings.bdmc_finding(pd.DataFrame([{**base, "bdmc_status": status, "gap_mean_nats": float("nan")}]), "gan")
     assert bad["degenerate"] is True and "12.3" not in bad["text"] and bad["text"].startswith("**degenerate** (")

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from ganaudit.data.stats import log_mean_exp
 from ganaudit.density.ais import AISConfig, ais_log_likelihood, check_inputs
+from ganaudit.density.encoder import Encoder, add_encoder_start
 from ganaudit.density.estimators import estimator, image_seeds
 from ganaudit.models.base import Generator, check_labels, device_of
 
@@ -87,13 +88,16 @@ class ReverseResult:
 
 
 def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: float, labels: Tensor | None = None,
-                    config: AISConfig = AISConfig(), seed: int | np.ndarray = 0) -> ReverseResult:
+                    config: AISConfig = AISConfig(), seed: int | np.ndarray = 0,
+                    latents: Tensor | None = None) -> ReverseResult:
     """Reverse AIS (BDMC, Grosse et al. 2015): a stochastic upper bound on ``log p(x)``.
 
     Valid only for simulated data where ``z_true [N, d]`` is an exact posterior sample (see `simulate`). All
     chains of an image start at ``z_true`` and run ``config``'s schedule from ``beta = 1`` down to ``0``: the
     prior start's, or the posterior start's in the stratum each chain draws, the defensive one annealed too (the
     estimator's ``reverse``, `ganaudit.density.estimators`; `ganaudit.density.posterior_ais.posterior_reverse_batch`).
+    ``latents [N, R, d]``: starts of the proposal's mode search, as `ganaudit.density.ais.ais_log_likelihood` takes
+    them (the posterior start only).
     """
     x, labels = check_inputs(generator, x, sigma2, labels)
     n, c = x.shape[0], config.n_chains
@@ -101,20 +105,31 @@ def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: flo
     if z_true.shape != (n, generator.latent_dim):
         raise ValueError(f"z_true must have shape ({n}, {generator.latent_dim}), got {tuple(z_true.shape)}")
     seeds = image_seeds(seed, n)
-    reverse = estimator(config).reverse
+    est = estimator(config)
+    if latents is not None and not est.uses_latents:
+        raise ValueError(f"latents are used by the posterior start only (config.start is {config.start!r})")
+    if latents is not None and (latents.dim() != 3 or latents.shape[0] != n):
+        raise ValueError(f"latents must have shape ({n}, R, {generator.latent_dim}), got {tuple(latents.shape)}")
     log_w, rate, div, defensive = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64), np.empty((n, c))
     for lo in range(0, n, config.batch_size):
         hi = min(n, lo + config.batch_size)
         lab = None if labels is None else labels[lo:hi]
-        log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi] = reverse(generator, x[lo:hi], z_true[lo:hi], lab,
-                                                                          sigma2, config, seeds[lo:hi])
+        log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi] = est.reverse(
+            generator, x[lo:hi], z_true[lo:hi], lab, sigma2, config, seeds[lo:hi],
+            None if latents is None else latents[lo:hi])
     return ReverseResult(log_px=-log_mean_exp(log_w, axis=-1), log_w=log_w, accept_rate=rate, n_divergent=div,
                          defensive=defensive, config=config)
 
 
 def bdmc(generator: Generator, n: int, sigma2: float, labels: Tensor | None = None, config: AISConfig = AISConfig(),
-         seed: int = 0) -> dict[str, Any]:
+         seed: int = 0, encoder: Encoder | None = None) -> dict[str, Any]:
     """Bidirectional Monte Carlo on ``n`` simulated images: forward (lower) and reverse (upper) AIS.
+
+    ``encoder``: the run's amortised start (`ganaudit.density.encoder`); its ``E(x)`` joins the forward estimator's
+    mode search as it does the run's (`add_encoder_start`), in both directions, so the bounds check the estimator
+    the run reports. A search that misses the basin holding an image's mass shows as that image's gap: the lower
+    bound falls short by about the mass it missed, and the reverse chains, started at the true latent in that
+    basin, anneal to a proposal that has no mass there.
 
     Returns dict ``lower [n]``, ``upper [n]`` (float64 nats); ``gap`` (mean of ``upper − lower``, a bound on the
     AIS error for data like the simulated; NaN when ``degenerate``); ``degenerate`` (bool: at least
@@ -125,8 +140,10 @@ def bdmc(generator: Generator, n: int, sigma2: float, labels: Tensor | None = No
     which depends on ``x`` only, the defensive stratum along its own bridge).
     """
     x, z = simulate(generator, n, sigma2, labels, seed)
-    lo = ais_log_likelihood(generator, x, sigma2, labels, config, seed=seed + 1_000_003)
-    up = ais_upper_bound(generator, x, z, sigma2, labels, config, seed=seed + 2_000_003)
+    config, starts = add_encoder_start(config, None, encoder, x, generator.n_classes)
+    latents = None if starts is None else torch.as_tensor(starts[:, 0])   # E(x): the same under every class
+    lo = ais_log_likelihood(generator, x, sigma2, labels, config, seed=seed + 1_000_003, latents=latents)
+    up = ais_upper_bound(generator, x, z, sigma2, labels, config, seed=seed + 2_000_003, latents=latents)
     degenerate_fraction = up.degenerate_fraction
     degenerate = bool(np.mean(degenerate_fraction) >= DEGENERATE_FRACTION)
     gap = float(np.mean(up.log_px - lo.log_px))

@@ -4,8 +4,9 @@ Each `Estimator` has the same surface:
 
 * ``forward(generator, x, labels, sigma2, config, seeds, latents) -> Batch``: one batch of images, the estimate's
   chains (and, for the posterior start, its defensive draws, modes and Laplace values);
-* ``reverse(generator, x, z_true, labels, sigma2, config, seeds) -> (log_w, accept_rate, n_divergent, defensive)``:
-  reverse AIS from exact posterior samples ``z_true`` (BDMC's upper bound), per-chain ``log W`` of ``1 / p(x)``;
+* ``reverse(generator, x, z_true, labels, sigma2, config, seeds, latents) -> (log_w, accept_rate, n_divergent,
+  defensive)``: reverse AIS from exact posterior samples ``z_true`` (BDMC's upper bound), the proposal's search
+  started from ``latents`` as the forward one is, per-chain ``log W`` of ``1 / p(x)``;
   ``defensive`` ``[B, c]`` is 1.0 for a chain in the proposal's defensive stratum, 0.0 in a mode's, NaN without a
   proposal (the prior start);
 * ``search_cost(config, latent_dim, n_given) -> {gradient, jvp, forward}``: the generator passes per image spent
@@ -90,7 +91,7 @@ def _prior_forward(generator, x, labels, sigma2, config, seeds, latents) -> Batc
                  np.full(b, np.nan), np.full(b, chain_evaluations(config), dtype=np.int64))
 
 
-def _prior_reverse(generator, x, z_true, labels, sigma2, config, seeds):
+def _prior_reverse(generator, x, z_true, labels, sigma2, config, seeds, latents=None):
     log_w, rate, div = prior_chains(generator, x, labels, sigma2, config, seeds, z_start=z_true, reverse=True)
     return log_w, rate, div, np.full(log_w.shape, np.nan)
 

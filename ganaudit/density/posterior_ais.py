@@ -113,9 +113,10 @@ def posterior_batch(generator, x, labels, sigma2, config, seeds, latents):
             lw0.cpu().numpy(), st.alloc, best.cpu().numpy(), evals)
 
 
-def posterior_reverse_batch(generator, x, z_true, labels, sigma2, config, seeds):
+def posterior_reverse_batch(generator, x, z_true, labels, sigma2, config, seeds, latents=None):
     """Reverse posterior-started AIS (BDMC's upper bound) for one batch of simulated images with exact posterior
-    samples ``z_true [n, d]``: each chain draws its component ``k`` from the proposal's responsibilities at
+    samples ``z_true [n, d]`` (the proposal's search also started from ``latents [n, R, d]``, as the forward
+    estimate's): each chain draws its component ``k`` from the proposal's responsibilities at
     ``z_true`` (with the defensive prior as ``k = 0``; one random stream per image), so ``(k, z_true)`` is an exact
     sample of the extended target, and anneals stratum ``k`` from β = 1 to 0. Every stratum anneals, the defensive
     one too (base ``N(0, I)``, target ``N(0, I) · (p(x, z)/q(z))^β``, whose normaliser at β = 1 is ``Z_0 / π_0``):
@@ -126,7 +127,7 @@ def posterior_reverse_batch(generator, x, z_true, labels, sigma2, config, seeds)
 
     Returns per-chain ``log W`` float64 ``[n, c]``, ``accept_rate`` ``[n, c]``, ``n_divergent`` ``[n, c]`` and
     ``defensive`` float ``[n, c]`` (1.0 for a chain in the defensive stratum, else 0.0)."""
-    st = Strata(generator, x, labels, sigma2, config, seeds, None)
+    st = Strata(generator, x, labels, sigma2, config, seeds, latents)
     n, c, d, device = st.n, st.c, st.d, st.device
     z = z_true.to(device, st.dtype)
     zc = z.repeat_interleave(c, 0)

@@ -100,3 +100,32 @@ def test_inputs() -> None:
     assert with_encoder_starts(None, enc, x, 3).shape == (2, 3, 1, 2)          # one start under every class
     with pytest.raises(ValueError, match="do not match"):
         with_encoder_starts(np.zeros((2, 1, 4, 5)), enc, x, None)
+
+
+def test_bdmc_checks_the_search_with_the_encoder_start() -> None:
+    """The BDMC's estimator is the run's, encoder start included, in both directions (`ganaudit.density.bdmc.bdmc`),
+    so its gap sees what that search misses. On the parabola, a search from one pool latent in the lighter half
+    (z > ½) finds only the lighter preimage of every image: where the image was drawn well inside the heavier half
+    (z < ¼; nearer ½ the two preimages' bumps overlap) the lower bound falls short and the reverse chains, started at the true latent, anneal to a proposal with no
+    mode there, so the gap is nats wide. With the encoder's start the search keeps both preimages and both bounds
+    are the quadrature value on every image."""
+    from ganaudit.density.bdmc import bdmc
+
+    G, sigma2 = Parabola(), 0.01
+    enc, _ = train_encoder(G, sigma2, EncoderConfig(steps=300, batch_size=256, lr=1e-2), seed=0)
+    lone = SearchConfig(search_restarts=1, search_candidates=1, search_seed=0, search_steps=0, extra_restarts=0,
+                        n_modes=2, polish_steps=20)
+    g = torch.Generator().manual_seed(lone.search_seed)
+    assert float(torch.randn(1, 1, generator=g)) > 1.0          # the one pool latent: the lighter half
+    cfg = dataclasses.replace(PRESETS["posterior"], search=lone, progress=False)
+    without = bdmc(G, 8, sigma2, config=cfg, seed=3)
+    with_enc = bdmc(G, 8, sigma2, config=cfg, seed=3, encoder=enc)
+    torch.testing.assert_close(with_enc["x"], without["x"])     # the same simulated images
+    exact = np.array([quadrature_log_px(G, with_enc["x"][i:i + 1], sigma2) for i in range(8)])
+    heavy = (without["z"][:, 0] < 0.25).numpy()
+    assert 3 <= heavy.sum() <= 6
+    gap_without = without["upper"] - without["lower"]
+    assert np.all(gap_without[heavy] > 3.0)                     # the missed basin shows as the image's gap
+    assert np.all(gap_without[~heavy] < 0.5)
+    np.testing.assert_allclose(with_enc["lower"], exact, atol=0.15)   # found: both bounds at the exact value
+    np.testing.assert_allclose(with_enc["upper"], exact, atol=0.15)
