@@ -58,7 +58,7 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
         "training data, with the GAN's latent size and σ², on test images (nats/image): a check of the estimator on "
         "a linear model. BDMC rows: the mean gap between the reverse-AIS upper bound and the forward-AIS lower bound "
         "on images simulated from the GAN, which lie on its manifold; the true log-likelihood lies between them (in "
-        "expectation). The forward estimator is the run's, with its encoder start where the run trains one "
+        "expectation). The estimator is the run's, in both directions with its encoder start where the run trains one "
         "(encoder_start): a mode search that misses the basin holding an image's mass shows as that image's gap "
         "(gap_max_nats), since the reverse chains start at the true latent. Every reverse chain anneals, those in the proposal's defensive stratum too (its fraction per "
         "image: reverse_defensive_per_image); a reverse chain that made no accepted move is one importance weight, "
