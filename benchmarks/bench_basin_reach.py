@@ -36,7 +36,8 @@ from ganaudit.models.adapters.kinds import load_generator
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", default="configs/faces.yaml")
-    ap.add_argument("--encoder", required=True, help="a saved encoder (rule train_encoder's results/encoders/{model}.pt)")
+    ap.add_argument("--encoder", required=True,
+                    help="a saved encoder (rule train_encoder's results/encoders/{model}.pt)")
     ap.add_argument("--n-images", type=int, default=4)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--image", type=int, default=3)

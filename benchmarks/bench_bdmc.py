@@ -22,9 +22,10 @@ that commit's ``ganaudit/``) to compare; ``--label`` names the row::
 ``--encoder`` takes a saved encoder (rule ``train_encoder``'s ``results/encoders/{model}.pt``): its ``E(x)`` joins the
 forward estimator's mode search as the pipeline's ``ais`` rule adds it (`ganaudit.density.encoder.add_encoder_start`);
 the reverse chains' proposal gets it too (as `ganaudit.density.bdmc.bdmc` gives it to both directions), so a basin
-the search misses shows as that image's gap. ``--generator``/``--sigma`` take a finished run's generator and σ² JSON instead of the config's model (e.g. the smoke
-run's ``results/models/gan.pt`` and ``results/models/gan_sigma.json``). Results go to ``--out`` (JSON, appended by
-label). Seconds are wall-clock on whatever machine runs it (a shared one: compare passes, not seconds).
+the search misses shows as that image's gap. ``--generator``/``--sigma`` take a finished run's generator and σ² JSON
+instead of the config's model (e.g. the smoke run's ``results/models/gan.pt`` and ``results/models/gan_sigma.json``).
+Results go to ``--out`` (JSON, appended by label). Seconds are wall-clock on whatever machine runs it (a shared one:
+compare passes, not seconds).
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def run(config_path: str, generator_path: str | None, sigma_path: str | None, n:
                   time.time() - s, passes(c))
     up1, up4 = ups[1][0], ups[factor][0]
     same = np.isclose(up1.log_w, up4.log_w, rtol=0, atol=1e-9)
-    out = {"label": label, "config": config_path, "encoder": encoder_path, "n_images": n, "sigma2": sigma2, "n_steps": cfg.n_steps,
-           "n_chains": cfg.n_chains, "factor": factor,
+    out = {"label": label, "config": config_path, "encoder": encoder_path, "n_images": n, "sigma2": sigma2,
+           "n_steps": cfg.n_steps, "n_chains": cfg.n_chains, "factor": factor,
            "lower": lo.log_px.tolist(), "upper_1x": up1.log_px.tolist(), f"upper_{factor}x": up4.log_px.tolist(),
            "lower_mean": float(lo.log_px.mean()), "upper_1x_mean": float(up1.log_px.mean()),
            f"upper_{factor}x_mean": float(up4.log_px.mean()),
@@ -115,7 +116,7 @@ def main() -> None:
     ap.add_argument("--factor", type=int, default=4)
     ap.add_argument("--label", default="after")
     ap.add_argument("--out", default="benchmarks/out/bdmc.json")
-    ap.add_argument("--encoder", default=None, help="a saved encoder: E(x) joins the forward estimator's search")
+    ap.add_argument("--encoder", default=None, help="a saved encoder: E(x) joins the search, in both directions")
     a = ap.parse_args()
     res = run(a.config, a.generator, a.sigma, a.images, a.seed, a.factor, a.label, a.encoder)
     path = Path(a.out)

@@ -23,7 +23,8 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
     dev = runtime.device(params["device"])
     rows = []
     run_cfg = ais.config_from_params(params["ais"])
-    for i, (model, gpath, spath) in enumerate(zip(params["models"], generator_paths, sigma_paths)):
+    encoders = dict(zip(params["models"], encoder_paths))   # none where the run trains no encoder
+    for model, gpath, spath in zip(params["models"], generator_paths, sigma_paths):
         G = registry.load_generator(gpath, dev)
         sigma2 = json.load(open(spath))["sigma2_model_scale"]
         if train_path:
@@ -45,9 +46,10 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
                              "mean_signed_error_nats": r["mean_error"]})
                 log.info("%s", rows[-1])
         labels = (torch.arange(v["bdmc_images"]) % G.n_classes) if G.n_classes else None
-        enc = load_encoder(encoder_paths[i], dev) if encoder_paths else None  # the run's E(x) start, as its estimates have
+        enc = load_encoder(encoders[model], dev) if model in encoders else None   # E(x): the run's start too
         b = bdmc.bdmc(G, v["bdmc_images"], sigma2, labels, run_cfg, seed, enc)
-        rows.append({"check": "BDMC, images simulated from the GAN", "model": model, "setting": "run", "encoder_start": enc is not None,
+        rows.append({"check": "BDMC, images simulated from the GAN", "model": model, "setting": "run",
+                     "encoder_start": enc is not None,
                      "schedule": run_cfg.schedule, "n_steps": run_cfg.n_steps, "n_leapfrog": run_cfg.n_leapfrog, "n_chains": run_cfg.n_chains,
                      "sigma2": sigma2, "n_images": v["bdmc_images"], "lower_mean_nats": float(b["lower"].mean()),
                      "upper_mean_nats": float(b["upper"].mean()), **bdmc.summary(b)})
@@ -58,10 +60,10 @@ def main(train_path: str | None, test_path: str | None, generator_paths: list[st
         "training data, with the GAN's latent size and σ², on test images (nats/image): a check of the estimator on "
         "a linear model. BDMC rows: the mean gap between the reverse-AIS upper bound and the forward-AIS lower bound "
         "on images simulated from the GAN, which lie on its manifold; the true log-likelihood lies between them (in "
-        "expectation). The estimator is the run's, in both directions with its encoder start where the run trains one "
-        "(encoder_start): a mode search that misses the basin holding an image's mass shows as that image's gap "
-        "(gap_max_nats), since the reverse chains start at the true latent. Every reverse chain anneals, those in the proposal's defensive stratum too (its fraction per "
-        "image: reverse_defensive_per_image); a reverse chain that made no accepted move is one importance weight, "
+        "expectation). The estimator is the run's, in both directions with its encoder start where the run trains "
+        "one (encoder_start): a mode search that misses the basin holding an image's mass shows as that image's gap "
+        "(gap_max_nats), since the reverse chains start at the true latent. Every reverse chain anneals, those in the "
+        "proposal's defensive stratum too (its fraction per image: reverse_defensive_per_image); a reverse chain that made no accepted move is one importance weight, "
         "and when at least half are (reverse_degenerate_per_image) bdmc_status says the run is degenerate and no gap "
         "is stated. Neither measures the error on the run's real images, which lie off the manifold: the "
         "log-likelihood table gives that per group (error bars), and Fig 9 shows it."])

@@ -215,6 +215,12 @@ def cost(config: AISConfig, latent_dim: int, n_given: int = 0) -> dict[str, int]
     return out
 
 
+def check_latents(config: AISConfig, latents: Tensor | np.ndarray | None) -> None:
+    """A one-line error where search starts are given to an estimator without a mode search (the prior start)."""
+    if latents is not None and not estimator(config).uses_latents:
+        raise ValueError(f"latents are used by the posterior start only (config.start is {config.start!r})")
+
+
 def check_inputs(generator: Generator, x: Tensor, sigma2: float, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
     x = torch.as_tensor(x)
     if x.dim() != 4 or tuple(x.shape[1:]) != tuple(generator.image_shape):
@@ -252,8 +258,7 @@ def ais_log_likelihood(
     n, c = x.shape[0], config.n_chains
     seeds = image_seeds(seed, n)
     est = estimator(config)
-    if latents is not None and not est.uses_latents:
-        raise ValueError(f"latents are used by the posterior start only (config.start is {config.start!r})")
+    check_latents(config, latents)
     log_w, rate, div = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64)
     defensive = np.empty((n, est.n_defensive(config)))
     mode, laplace = np.full((n, c), -1, dtype=np.int64), np.full(n, np.nan)
@@ -380,4 +385,4 @@ def reestimate_group(generator: Generator, group: ImageGroup, group_name: str, s
 
 
 __all__ = ["AISConfig", "AISResult", "PRESETS", "SCHEDULES", "STARTS", "ais_group", "ais_log_likelihood",
-           "independent_check", "reestimate_group", "betas_of", "config_from_params", "cost", "make_loglik", "schedule"]
+           "check_latents", "independent_check", "reestimate_group", "betas_of", "config_from_params", "cost", "make_loglik", "schedule"]

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from ganaudit.data.stats import log_mean_exp
-from ganaudit.density.ais import AISConfig, ais_log_likelihood, check_inputs
+from ganaudit.density.ais import AISConfig, ais_log_likelihood, check_inputs, check_latents
 from ganaudit.density.encoder import Encoder, add_encoder_start
 from ganaudit.density.estimators import estimator, image_seeds
 from ganaudit.models.base import Generator, check_labels, device_of
@@ -89,7 +89,7 @@ class ReverseResult:
 
 def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: float, labels: Tensor | None = None,
                     config: AISConfig = AISConfig(), seed: int | np.ndarray = 0,
-                    latents: Tensor | None = None) -> ReverseResult:
+                    latents: Tensor | np.ndarray | None = None) -> ReverseResult:
     """Reverse AIS (BDMC, Grosse et al. 2015): a stochastic upper bound on ``log p(x)``.
 
     Valid only for simulated data where ``z_true [N, d]`` is an exact posterior sample (see `simulate`). All
@@ -106,17 +106,14 @@ def ais_upper_bound(generator: Generator, x: Tensor, z_true: Tensor, sigma2: flo
         raise ValueError(f"z_true must have shape ({n}, {generator.latent_dim}), got {tuple(z_true.shape)}")
     seeds = image_seeds(seed, n)
     est = estimator(config)
-    if latents is not None and not est.uses_latents:
-        raise ValueError(f"latents are used by the posterior start only (config.start is {config.start!r})")
-    if latents is not None and (latents.dim() != 3 or latents.shape[0] != n):
-        raise ValueError(f"latents must have shape ({n}, R, {generator.latent_dim}), got {tuple(latents.shape)}")
+    check_latents(config, latents)
     log_w, rate, div, defensive = np.empty((n, c)), np.empty((n, c)), np.empty((n, c), dtype=np.int64), np.empty((n, c))
     for lo in range(0, n, config.batch_size):
         hi = min(n, lo + config.batch_size)
         lab = None if labels is None else labels[lo:hi]
         log_w[lo:hi], rate[lo:hi], div[lo:hi], defensive[lo:hi] = est.reverse(
             generator, x[lo:hi], z_true[lo:hi], lab, sigma2, config, seeds[lo:hi],
-            None if latents is None else latents[lo:hi])
+            None if latents is None else torch.as_tensor(latents)[lo:hi])
     return ReverseResult(log_px=-log_mean_exp(log_w, axis=-1), log_w=log_w, accept_rate=rate, n_divergent=div,
                          defensive=defensive, config=config)
 

@@ -132,6 +132,10 @@ def test_config_errors() -> None:
     with pytest.raises(ValueError, match="latents are used by the posterior start only"):
         model = random_linear_gaussian((1, 4, 4), 2, seed=0)
         ais_log_likelihood(model, torch.zeros(1, 1, 4, 4), 0.1, config=AISConfig(progress=False), latents=torch.zeros(1, 1, 2))
+    with pytest.raises(ValueError, match="latents are used by the posterior start only"):   # the reverse alike
+        from ganaudit.density.bdmc import ais_upper_bound
+        ais_upper_bound(model, torch.zeros(1, 1, 4, 4), torch.zeros(1, 2), 0.1, config=AISConfig(progress=False),
+                        latents=torch.zeros(1, 1, 2))
 
 
 def test_bdmc_sandwich_with_the_posterior_start() -> None:
